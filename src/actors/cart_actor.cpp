@@ -1,0 +1,233 @@
+#include "actors/cart_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <optional>
+
+#include "actors/backend_work.hpp"
+#include "actors/cart_pipeline.hpp"
+#include "actors/ids.hpp"
+#include "actors/messages.hpp"
+#include "actors/streams.hpp"
+
+namespace orch::actors {
+
+namespace {
+
+struct Pending {
+  CartRequest request;
+  caf::typed_response_promise<CartReply> promise;
+  int attempts = 0;  // how often it ran into a version conflict
+};
+
+struct CartState {
+  DepsPtr deps;
+  caf::actor front;
+  store::StreamId stream;
+  cart::Cart cart;
+  std::uint64_t stream_version = 0;
+  std::optional<Error> broken;  // the stream could not be loaded
+  bool stale = false;           // a write ended in an unknown state: reload first
+  bool busy = false;
+  bool draining = false;
+  std::deque<Pending> queue;
+  std::int64_t last_active_ms = 0;
+  bool passivation_requested = false;
+  bool stop_when_idle = false;
+  static inline const char* name = "cart";
+};
+
+using Self = caf::stateful_actor<CartState>;
+
+constexpr int max_conflict_retries = 3;
+
+void drain(Self* self);
+
+void load(Self* self) {
+  auto& st = self->state;
+  auto loaded = streams::load_cart(*st.deps->journal, st.stream);
+  st.stale = false;
+  if (!loaded) {
+    spdlog::error("cannot load {}: {}", store::to_string(st.stream), loaded.error().message);
+    st.broken = loaded.error();
+    return;
+  }
+  st.broken.reset();
+  st.cart = std::move(loaded->cart);
+  st.stream_version = loaded->stream_version;
+}
+
+void finish(Self* self, Pending& p, CartReply reply) {
+  auto& st = self->state;
+  p.promise.deliver(std::move(reply));
+  st.busy = false;
+  st.last_active_ms = now_ms();
+  drain(self);
+}
+
+void start(Self* self, Pending p);
+
+void append(Self* self, Pending p, std::vector<cart::EventBody> events) {
+  auto& st = self->state;
+  const auto at = now_ms();
+  cart::Cart next = st.cart;
+  for (const auto& e : events) cart::apply(next, cart::Event{at, e});
+
+  store::WriteSet ws;
+  ws.appends.push_back(store::StreamAppend{st.stream, st.stream_version,
+                                           streams::encode_cart_events(events, at)});
+  const auto every = st.deps->settings.snapshot_every;
+  const auto new_version = st.stream_version + events.size();
+  if (every > 0 && new_version / every > st.stream_version / every)
+    ws.puts.push_back(streams::cart_snapshot(st.stream, next, new_version));
+
+  self->request(st.deps->writer, st.deps->settings.journal_timeout, append_atom::value,
+                std::move(ws))
+      .then(
+          [=](store::WriteResult& wr) mutable {
+            auto& st = self->state;
+            switch (wr.status) {
+              case store::WriteStatus::ok:
+                st.cart = std::move(next);
+                st.stream_version = wr.versions.front();
+                finish(self, p, st.cart);
+                return;
+              case store::WriteStatus::conflict:
+                // Another instance of this actor wrote meanwhile (it was
+                // passivating): catch up and decide again.
+                load(self);
+                if (++p.attempts <= max_conflict_retries && !st.broken) {
+                  st.busy = false;
+                  start(self, std::move(p));
+                } else {
+                  finish(self, p, Error(Code::store_error, "cart changed concurrently; retry"));
+                }
+                return;
+              case store::WriteStatus::journal_full:
+                finish(self, p, Error(Code::journal_full, "the journal is full: " + wr.message));
+                return;
+              default:
+                finish(self, p, Error(Code::store_error, "journal write failed: " + wr.message));
+                return;
+            }
+          },
+          [=](caf::error& err) mutable {
+            // The write may or may not have happened: reload before the next command.
+            self->state.stale = true;
+            finish(self, p,
+                   Error(Code::timeout, "journal did not confirm the write: " +
+                                            self->system().render(err)));
+          });
+}
+
+void start(Self* self, Pending p) {
+  auto& st = self->state;
+  st.busy = true;
+  if (st.stale) load(self);
+  if (st.broken) {
+    finish(self, p, *st.broken);
+    return;
+  }
+  cart::Context ctx{st.stream.tenant, st.stream.id, new_id("li_")};
+  adapters::CallContext call{p.request.request_id, st.stream.tenant, {}};
+  run_backend_work(
+      self, *st.deps,
+      [backends = st.deps->backends, call, cart = st.cart, command = p.request.command, ctx] {
+        return run_cart_command(backends, call, cart, command, ctx);
+      },
+      [self, p](Result<std::vector<cart::EventBody>> events) mutable {
+        if (!events) {
+          finish(self, p, std::move(events.error()));
+        } else if (events->empty()) {
+          finish(self, p, self->state.cart);
+        } else {
+          append(self, std::move(p), std::move(*events));
+        }
+      });
+}
+
+void request_passivation(Self* self) {
+  auto& st = self->state;
+  if (st.passivation_requested) return;
+  st.passivation_requested = true;
+  self->request(st.front, caf::infinite, passivate_atom::value, streams::entity_key(st.stream))
+      .then([=](passivate_atom) {
+        // The front actor no longer routes to us; finish what is queued.
+        if (self->state.busy || !self->state.queue.empty())
+          self->state.stop_when_idle = true;
+        else
+          self->quit();
+      });
+}
+
+void drain(Self* self) {
+  auto& st = self->state;
+  if (st.draining) return;
+  st.draining = true;
+  while (!st.busy && !st.queue.empty()) {
+    Pending p = std::move(st.queue.front());
+    st.queue.pop_front();
+    start(self, std::move(p));
+  }
+  st.draining = false;
+  if (!st.busy && st.queue.empty()) {
+    if (st.stop_when_idle)
+      self->quit();
+    else if (!st.cart.exists() || st.broken)
+      request_passivation(self);  // nothing worth keeping in memory
+  }
+}
+
+std::chrono::milliseconds idle_check_interval(const Settings& s) {
+  auto half = s.idle_timeout / 2;
+  return std::clamp<std::chrono::milliseconds>(half, std::chrono::milliseconds(10),
+                                               std::chrono::seconds(30));
+}
+
+caf::behavior cart_actor(Self* self, DepsPtr deps, caf::actor front, std::string tenant,
+                         std::string cart_id, bool fresh) {
+  auto& st = self->state;
+  st.deps = std::move(deps);
+  st.front = std::move(front);
+  st.stream = streams::cart_stream(tenant, cart_id);
+  st.last_active_ms = now_ms();
+  if (!fresh) load(self);
+  self->delayed_send(self, idle_check_interval(st.deps->settings), idle_atom::value);
+  return {
+      [=](cart_atom, CartRequest& req) -> caf::result<CartReply> {
+        auto& st = self->state;
+        st.last_active_ms = now_ms();
+        if (cart::is_read_only(req.command) && !st.busy && !st.stale) {
+          CartReply reply = st.broken        ? CartReply(*st.broken)
+                            : st.cart.exists() ? CartReply(st.cart)
+                                               : CartReply(Error(Code::not_found, "cart not found"));
+          if (st.queue.empty() && (!st.cart.exists() || st.broken)) request_passivation(self);
+          return reply;
+        }
+        auto rp = self->make_response_promise<CartReply>();
+        st.queue.push_back(Pending{std::move(req), rp, 0});
+        drain(self);
+        return rp;
+      },
+      [=](job_done_atom, Completion& done) { done.run(); },
+      [=](idle_atom) {
+        auto& st = self->state;
+        auto idle_for = std::chrono::milliseconds(now_ms() - st.last_active_ms);
+        if (!st.busy && st.queue.empty() && idle_for >= st.deps->settings.idle_timeout)
+          request_passivation(self);
+        else
+          self->delayed_send(self, idle_check_interval(st.deps->settings), idle_atom::value);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_cart_actor(caf::actor_system& sys, DepsPtr deps, caf::actor front,
+                            std::string tenant, std::string cart_id, bool fresh) {
+  return sys.spawn(cart_actor, std::move(deps), std::move(front), std::move(tenant),
+                   std::move(cart_id), fresh);
+}
+
+}  // namespace orch::actors

@@ -1,0 +1,187 @@
+#include "http/config.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <thread>
+
+namespace orch::http {
+
+namespace {
+
+std::string trim(std::string s) {
+  auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    auto comma = s.find(',', start);
+    auto item = trim(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+template <class T>
+bool parse_number(const std::string& s, T& out, T min, T max) {
+  T v{};
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size() || v < min || v > max) return false;
+  out = v;
+  return true;
+}
+
+bool parse_bind(const std::string& s, std::string& host, int& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  std::string h = s.substr(0, colon);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  int p = 0;
+  if (!parse_number(s.substr(colon + 1), p, 0, 65535)) return false;
+  host = h;
+  port = p;
+  return true;
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    if (!v) return std::nullopt;
+    auto t = trim(v);
+    if (t.empty()) return std::nullopt;
+    return t;
+  };
+}
+
+std::string usage_text() {
+  return R"(orchestrator - commerce orchestrator server
+
+usage: orchestrator [--bind HOST:PORT] [--data-dir DIR] [--help]
+
+flags (win over the environment):
+  --bind HOST:PORT     listen address (env BIND_ADDR, default 127.0.0.1:8080; port 0 = any free port)
+  --data-dir DIR       where the journal lives (env DATA_DIR, default ./data)
+  --help               this text
+
+environment (blank means unset):
+  ENV                  "production" or "prod" for production mode; anything else is development
+  BIND_ADDR            see --bind
+  DATA_DIR             see --data-dir
+  LOG_LEVEL            trace|debug|info|warn|error|off (default info)
+  LOG_FORMAT           text|json (default text)
+  HTTP_THREADS         HTTP worker threads = concurrent connections served (default 64)
+  MAX_BODY_BYTES       largest request body accepted (default 1048576)
+  REQUEST_TIMEOUT_MS   how long a request waits for its actor (default 30000)
+  CART_IDLE_SECONDS    an idle cart actor stops after this long (default 300)
+  SCHEDULER_THREADS    actor scheduler threads (default: CPU count, at least 2)
+  BACKEND_THREADS      threads for blocking back-end calls (default 32)
+  LMDB_MAP_SIZE_MB     initial journal map size (default 1024); the map doubles when full
+  LMDB_MAP_MAX_MB      largest map size (default 65536); beyond it writes fail with JOURNAL_FULL
+  SNAPSHOT_EVERY       write an entity snapshot every N events (default 200, 0 = never)
+  SHUTDOWN_DELAY_MS    on SIGTERM, report not-ready this long before closing the listener (default 0)
+  DEMO_DATA_DIR        directory with products.csv, inventory.csv, discounts.csv (default: built-in flower shop)
+  PUBLIC_BASE_URL      public URL of this service (required in production)
+  AUTH_BEARER_TOKEN    a bearer token accepted by the server
+  AUTH_TENANT_ID       tenant of AUTH_BEARER_TOKEN (default prod)
+  AUTH_CALLER_ID       caller id of AUTH_BEARER_TOKEN (default prod)
+  AUTH_SCOPES          comma-separated scopes of AUTH_BEARER_TOKEN (default: all but ops:admin)
+  AUTH_TOKENS_FILE     JSON array of {token_sha256, tenant_id, caller_id, scopes}
+)";
+}
+
+ParsedConfig parse_config(int argc, const char* const* argv, const EnvLookup& env) {
+  ParsedConfig out;
+  Config c;
+  c.scheduler_threads = std::max(2u, std::thread::hardware_concurrency());
+  std::optional<std::string> bind = env("BIND_ADDR");
+  std::optional<std::string> data_dir = env("DATA_DIR");
+
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value_of = [&](const std::string& flag) -> std::optional<std::string> {
+      if (a.rfind(flag + "=", 0) == 0) return a.substr(flag.size() + 1);
+      if (a == flag && i + 1 < argc) return std::string(argv[++i]);
+      return std::nullopt;
+    };
+    if (a == "--help" || a == "-h") {
+      out.help = true;
+      return out;
+    } else if (a.rfind("--bind", 0) == 0) {
+      bind = value_of("--bind");
+      if (!bind) return ParsedConfig{std::nullopt, false, "--bind needs a value HOST:PORT"};
+    } else if (a.rfind("--data-dir", 0) == 0) {
+      data_dir = value_of("--data-dir");
+      if (!data_dir || data_dir->empty())
+        return ParsedConfig{std::nullopt, false, "--data-dir needs a directory"};
+    } else {
+      return ParsedConfig{std::nullopt, false, "unknown argument '" + a + "' (see --help)"};
+    }
+  }
+
+  if (bind && !parse_bind(*bind, c.bind_host, c.bind_port))
+    return ParsedConfig{std::nullopt, false,
+                        "invalid bind address '" + *bind + "' (BIND_ADDR / --bind): expected HOST:PORT"};
+  if (data_dir) c.data_dir = *data_dir;
+
+  if (auto e = env("ENV")) c.production = (*e == "production" || *e == "prod");
+  if (auto v = env("LOG_LEVEL")) c.log_level = *v;
+  if (auto v = env("LOG_FORMAT")) c.log_format = *v;
+  static const std::vector<std::string> levels = {"trace", "debug", "info", "warn",
+                                                  "error", "critical", "off"};
+  if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end())
+    return ParsedConfig{std::nullopt, false, "LOG_LEVEL must be one of trace, debug, info, warn, error, off"};
+  if (c.log_format != "text" && c.log_format != "json")
+    return ParsedConfig{std::nullopt, false, "LOG_FORMAT must be text or json"};
+
+  std::string error;
+  auto number = [&](const char* name, auto& field, auto min, auto max) {
+    if (!error.empty()) return;
+    auto v = env(name);
+    if (!v) return;
+    using T = std::decay_t<decltype(field)>;
+    if (!parse_number<T>(*v, field, static_cast<T>(min), static_cast<T>(max)))
+      error = std::string(name) + " must be an integer between " + std::to_string(min) + " and " +
+              std::to_string(max) + " (got '" + *v + "')";
+  };
+  number("HTTP_THREADS", c.http_threads, 1, 4096);
+  number("MAX_BODY_BYTES", c.max_body_bytes, 1024, 64 << 20);
+  number("REQUEST_TIMEOUT_MS", c.request_timeout_ms, 100, 600000);
+  number("CART_IDLE_SECONDS", c.cart_idle_seconds, 1, 86400 * 7);
+  number("SCHEDULER_THREADS", c.scheduler_threads, 1, 256);
+  number("BACKEND_THREADS", c.backend_threads, 1, 1024);
+  number("LMDB_MAP_SIZE_MB", c.lmdb_map_size_mb, 1, 1 << 24);
+  number("LMDB_MAP_MAX_MB", c.lmdb_map_max_mb, 1, 1 << 24);
+  number("SNAPSHOT_EVERY", c.snapshot_every, 0, 1000000);
+  number("SHUTDOWN_DELAY_MS", c.shutdown_delay_ms, 0, 60000);
+  if (!error.empty()) return ParsedConfig{std::nullopt, false, error};
+  c.lmdb_map_max_mb = std::max(c.lmdb_map_max_mb, c.lmdb_map_size_mb);
+
+  if (auto v = env("DEMO_DATA_DIR")) c.demo_data_dir = *v;
+  if (auto v = env("PUBLIC_BASE_URL")) c.public_base_url = *v;
+  if (auto v = env("AUTH_BEARER_TOKEN")) c.auth.bearer_token = *v;
+  if (auto v = env("AUTH_TENANT_ID")) c.auth.tenant_id = *v;
+  if (auto v = env("AUTH_CALLER_ID")) c.auth.caller_id = *v;
+  if (auto v = env("AUTH_TOKENS_FILE")) c.auth.tokens_file = *v;
+  c.auth.scopes = {"cart:write", "checkout:execute", "payments:write", "events:write"};
+  if (auto v = env("AUTH_SCOPES")) c.auth.scopes = split_list(*v);
+
+  if (c.production) {
+    if (c.public_base_url.empty())
+      return ParsedConfig{std::nullopt, false, "production config: PUBLIC_BASE_URL required in production"};
+    if (c.auth.bearer_token.empty() && c.auth.tokens_file.empty())
+      return ParsedConfig{std::nullopt, false,
+                          "production config: AUTH_BEARER_TOKEN or AUTH_TOKENS_FILE required in production"};
+  }
+  out.config = std::move(c);
+  return out;
+}
+
+}  // namespace orch::http

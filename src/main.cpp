@@ -1,0 +1,122 @@
+// orchestrator: the commerce orchestrator server.
+//
+// Start-up: configuration (flags and environment) -> logging -> back-ends ->
+// journal and actors -> HTTP. Shutdown on SIGTERM/SIGINT: readiness turns
+// 503, the listener closes, in-flight requests finish, the actors stop, the
+// journal is flushed, exit 0.
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "actors/runtime.hpp"
+#include "adapters/demo_backends.hpp"
+#include "http/config.hpp"
+#include "http/logging.hpp"
+#include "http/server.hpp"
+
+namespace {
+
+orch::Result<orch::adapters::Backends> make_backends(const orch::http::Config& config) {
+  auto data = config.demo_data_dir.empty() ? orch::adapters::load_embedded_demo_data()
+                                           : orch::adapters::load_demo_data(config.demo_data_dir);
+  if (!data) return orch::Error(data.error().code, "demo merchant data: " + data.error().message);
+  return orch::adapters::make_demo_backends(std::move(*data));
+}
+
+void print_banner(const orch::http::Config& config, int port) {
+  std::string host = config.bind_host.find(':') != std::string::npos ? "[" + config.bind_host + "]"
+                                                                      : config.bind_host;
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  std::string url = "http://" + host + ":" + std::to_string(port);
+  std::printf("orchestrator listening on %s\n", url.c_str());
+  std::printf("  mode: %s, data dir: %s\n", config.production ? "production" : "development",
+              config.data_dir.c_str());
+  if (!config.production) {
+    std::printf(
+        "  try: curl -s -X POST %s/api/v1/cart/commands -H 'Content-Type: application/json' \\\n"
+        "         -d '{\"command\":{\"kind\":\"create_cart\",\"merchant_id\":\"flower_shop\","
+        "\"currency\":\"USD\"}}'\n",
+        url.c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = orch::http::parse_config(argc, argv, orch::http::process_env());
+  if (parsed.help) {
+    std::fputs(orch::http::usage_text().c_str(), stdout);
+    return 0;
+  }
+  if (!parsed.config) {
+    std::fprintf(stderr, "orchestrator: %s\n", parsed.error.c_str());
+    return 2;
+  }
+  const auto& config = *parsed.config;
+  orch::http::setup_logging(config.log_level, config.log_format);
+
+  // Signals are taken by one thread with sigwait; every other thread
+  // (created below) inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto backends = make_backends(config);
+  if (!backends) {
+    spdlog::critical("{}", backends.error().message);
+    return 1;
+  }
+
+  orch::actors::RuntimeOptions options;
+  options.journal.dir = config.data_dir;
+  options.journal.map_size_mb = config.lmdb_map_size_mb;
+  options.journal.max_map_size_mb = config.lmdb_map_max_mb;
+  options.settings.idle_timeout = std::chrono::seconds(config.cart_idle_seconds);
+  options.settings.snapshot_every = config.snapshot_every;
+  options.backends = std::move(*backends);
+  options.scheduler_threads = config.scheduler_threads;
+  options.blocking_threads = config.backend_threads;
+  options.request_timeout = std::chrono::milliseconds(config.request_timeout_ms);
+  auto runtime = orch::actors::Runtime::start(std::move(options));
+  if (!runtime) {
+    spdlog::critical("cannot open the journal: {}", runtime.error().message);
+    return 1;
+  }
+
+  orch::http::Server server(config, **runtime);
+  auto port = server.bind();
+  if (!port) {
+    spdlog::critical("{}", port.error().message);
+    (*runtime)->shutdown();
+    return 1;
+  }
+  print_banner(config, *port);
+  spdlog::info("listening on {}:{} ({} mode, data dir {})", config.bind_host, *port,
+               config.production ? "production" : "development", config.data_dir);
+
+  std::atomic<bool> serving{true};
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (!serving.load()) return;  // woken up by main at the end
+    spdlog::info("received {}, draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.begin_draining();
+    if (config.shutdown_delay_ms > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(config.shutdown_delay_ms));
+    server.stop();
+  });
+
+  server.serve();  // returns once stopped and in-flight requests are done
+  serving.store(false);
+  (*runtime)->shutdown();
+  spdlog::info("journal flushed, bye");
+  pthread_kill(signal_thread.native_handle(), SIGTERM);  // no-op if it already returned
+  signal_thread.join();
+  return 0;
+}
