@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 SECS=${1:-10}
 PORT=${BENCH_PORT:-18080}
 scripts/install-deps.sh
-[ -d build-bench ] || meson setup build-bench --buildtype=release >/dev/null
-meson compile -C build-bench orchestrator bench_setup journal_bench >/dev/null
+[ -d build-bench ] || meson setup build-bench --buildtype=release -Doptimization=2 >/dev/null
+meson compile -C build-bench orchestrator bench_setup journal_bench | tail -1
 
 WORK=$(mktemp -d /tmp/orch-bench-XXXXXX)
 HTTP_THREADS=128 build-bench/orchestrator --bind 127.0.0.1:$PORT --data-dir "$WORK/data" \

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 if [ ! -d build-release ]; then
-  meson setup build-release --buildtype=release -Dbenchmarks=false >/dev/null
+  meson setup build-release --buildtype=release -Doptimization=2 -Dbenchmarks=false >/dev/null
 fi
 meson compile -C build-release orchestrator orchestrator-replay
 exec build-release/orchestrator "$@"

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <thread>
 
@@ -22,7 +23,15 @@ orch::Result<orch::adapters::Backends> make_backends(const orch::http::Config& c
   auto data = config.demo_data_dir.empty() ? orch::adapters::load_embedded_demo_data()
                                            : orch::adapters::load_demo_data(config.demo_data_dir);
   if (!data) return orch::Error(data.error().code, "demo merchant data: " + data.error().message);
-  return orch::adapters::make_demo_backends(std::move(*data));
+  orch::adapters::DemoOptions options;
+  options.payment_ledger_path = config.data_dir + "/demo-payment-ledger.jsonl";
+  if (!config.demo_faults.empty()) {
+    auto faults = orch::adapters::FaultPlan::parse(config.demo_faults);
+    if (!faults) return faults.error();
+    options.faults = *faults;
+    spdlog::warn("DEMO_FAULTS is set: demo back-ends will fail on purpose ({})", config.demo_faults);
+  }
+  return orch::adapters::make_demo_backends(std::move(*data), std::move(options));
 }
 
 void print_banner(const orch::http::Config& config, int port) {
@@ -67,6 +76,12 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    spdlog::critical("cannot create the data dir {}: {}", config.data_dir, ec.message());
+    return 1;
+  }
   auto backends = make_backends(config);
   if (!backends) {
     spdlog::critical("{}", backends.error().message);
@@ -83,6 +98,12 @@ int main(int argc, char** argv) {
   options.scheduler_threads = config.scheduler_threads;
   options.blocking_threads = config.backend_threads;
   options.request_timeout = std::chrono::milliseconds(config.request_timeout_ms);
+  options.settings.policy.max_total_minor = config.policy_max_total_minor;
+  options.settings.policy.blocked_countries = config.policy_blocked_countries;
+  options.settings.recovery_interval = std::chrono::seconds(config.recovery_interval_seconds);
+  options.settings.crash_at = config.test_crash_at;
+  if (!config.test_crash_at.empty())
+    spdlog::warn("ORCH_TEST_CRASH_AT={}: the process will kill itself at that checkout step", config.test_crash_at);
   auto runtime = orch::actors::Runtime::start(std::move(options));
   if (!runtime) {
     spdlog::critical("cannot open the journal: {}", runtime.error().message);

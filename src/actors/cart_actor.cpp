@@ -2,73 +2,29 @@
 
 #include <spdlog/spdlog.h>
 
-#include <deque>
-#include <optional>
-
 #include "actors/backend_work.hpp"
 #include "actors/cart_pipeline.hpp"
+#include "actors/cart_state.hpp"
 #include "actors/ids.hpp"
-#include "actors/messages.hpp"
 #include "actors/streams.hpp"
 
 namespace orch::actors {
 
 namespace {
 
-struct Pending {
-  CartRequest request;
-  caf::typed_response_promise<CartReply> promise;
-  int attempts = 0;  // how often it ran into a version conflict
-};
-
-struct CartState {
-  DepsPtr deps;
-  caf::actor front;
-  store::StreamId stream;
-  cart::Cart cart;
-  std::uint64_t stream_version = 0;
-  std::optional<Error> broken;  // the stream could not be loaded
-  bool stale = false;           // a write ended in an unknown state: reload first
-  bool busy = false;
-  bool draining = false;
-  std::deque<Pending> queue;
-  std::int64_t last_active_ms = 0;
-  bool passivation_requested = false;
-  bool stop_when_idle = false;
-  static inline const char* name = "cart";
-};
-
-using Self = caf::stateful_actor<CartState>;
+using Self = CartActor;
 
 constexpr int max_conflict_retries = 3;
 
 void drain(Self* self);
-
-void load(Self* self) {
-  auto& st = self->state;
-  auto loaded = streams::load_cart(*st.deps->journal, st.stream);
-  st.stale = false;
-  if (!loaded) {
-    spdlog::error("cannot load {}: {}", store::to_string(st.stream), loaded.error().message);
-    st.broken = loaded.error();
-    return;
-  }
-  st.broken.reset();
-  st.cart = std::move(loaded->cart);
-  st.stream_version = loaded->stream_version;
-}
-
-void finish(Self* self, Pending& p, CartReply reply) {
-  auto& st = self->state;
-  p.promise.deliver(std::move(reply));
-  st.busy = false;
-  st.last_active_ms = now_ms();
-  drain(self);
-}
-
 void start(Self* self, Pending p);
 
-void append(Self* self, Pending p, std::vector<cart::EventBody> events) {
+void finish(Self* self, PendingCart& p, CartReply reply) {
+  p.promise.deliver(std::move(reply));
+  job_done(self);
+}
+
+void append(Self* self, PendingCart p, std::vector<cart::EventBody> events) {
   auto& st = self->state;
   const auto at = now_ms();
   cart::Cart next = st.cart;
@@ -96,9 +52,8 @@ void append(Self* self, Pending p, std::vector<cart::EventBody> events) {
               case store::WriteStatus::conflict:
                 // Another instance of this actor wrote meanwhile (it was
                 // passivating): catch up and decide again.
-                load(self);
+                load_cart_state(self);
                 if (++p.attempts <= max_conflict_retries && !st.broken) {
-                  st.busy = false;
                   start(self, std::move(p));
                 } else {
                   finish(self, p, Error(Code::store_error, "cart changed concurrently; retry"));
@@ -113,7 +68,7 @@ void append(Self* self, Pending p, std::vector<cart::EventBody> events) {
             }
           },
           [=](caf::error& err) mutable {
-            // The write may or may not have happened: reload before the next command.
+            // The write may or may not have happened: reload before the next job.
             self->state.stale = true;
             finish(self, p,
                    Error(Code::timeout, "journal did not confirm the write: " +
@@ -121,14 +76,8 @@ void append(Self* self, Pending p, std::vector<cart::EventBody> events) {
           });
 }
 
-void start(Self* self, Pending p) {
+void start_cart_command(Self* self, PendingCart p) {
   auto& st = self->state;
-  st.busy = true;
-  if (st.stale) load(self);
-  if (st.broken) {
-    finish(self, p, *st.broken);
-    return;
-  }
   cart::Context ctx{st.stream.tenant, st.stream.id, new_id("li_")};
   adapters::CallContext call{p.request.request_id, st.stream.tenant, {}};
   run_backend_work(
@@ -147,14 +96,36 @@ void start(Self* self, Pending p) {
       });
 }
 
+void start(Self* self, Pending p) {
+  auto& st = self->state;
+  st.busy = true;
+  if (st.stale) load_cart_state(self);
+  if (st.broken) {
+    if (auto* c = std::get_if<PendingCart>(&p))
+      c->promise.deliver(CartReply(*st.broken));
+    else
+      std::get<PendingCheckout>(p).promise.deliver(AnswerReply(*st.broken));
+    job_done(self);
+    return;
+  }
+  if (auto* c = std::get_if<PendingCart>(&p))
+    start_cart_command(self, std::move(*c));
+  else
+    start_checkout(self, std::move(std::get<PendingCheckout>(p)));
+}
+
+bool has_unfinished_work(const CartState& st) {
+  return st.busy || !st.queue.empty() || (st.saga && !st.saga->saga.finished());
+}
+
 void request_passivation(Self* self) {
   auto& st = self->state;
   if (st.passivation_requested) return;
   st.passivation_requested = true;
   self->request(st.front, caf::infinite, passivate_atom::value, streams::entity_key(st.stream))
       .then([=](passivate_atom) {
-        // The front actor no longer routes to us; finish what is queued.
-        if (self->state.busy || !self->state.queue.empty())
+        // The front actor no longer routes to us; finish what is left.
+        if (has_unfinished_work(self->state))
           self->state.stop_when_idle = true;
         else
           self->quit();
@@ -171,7 +142,7 @@ void drain(Self* self) {
     start(self, std::move(p));
   }
   st.draining = false;
-  if (!st.busy && st.queue.empty()) {
+  if (!has_unfinished_work(st)) {
     if (st.stop_when_idle)
       self->quit();
     else if (!st.cart.exists() || st.broken)
@@ -192,29 +163,45 @@ caf::behavior cart_actor(Self* self, DepsPtr deps, caf::actor front, std::string
   st.front = std::move(front);
   st.stream = streams::cart_stream(tenant, cart_id);
   st.last_active_ms = now_ms();
-  if (!fresh) load(self);
+  if (!fresh) {
+    load_cart_state(self);
+    drive_saga(self);  // a saga interrupted by a restart goes on
+  }
   self->delayed_send(self, idle_check_interval(st.deps->settings), idle_atom::value);
   return {
       [=](cart_atom, CartRequest& req) -> caf::result<CartReply> {
         auto& st = self->state;
         st.last_active_ms = now_ms();
         if (cart::is_read_only(req.command) && !st.busy && !st.stale) {
-          CartReply reply = st.broken        ? CartReply(*st.broken)
+          CartReply reply = st.broken         ? CartReply(*st.broken)
                             : st.cart.exists() ? CartReply(st.cart)
                                                : CartReply(Error(Code::not_found, "cart not found"));
-          if (st.queue.empty() && (!st.cart.exists() || st.broken)) request_passivation(self);
+          if (!has_unfinished_work(st) && (!st.cart.exists() || st.broken))
+            request_passivation(self);
           return reply;
         }
         auto rp = self->make_response_promise<CartReply>();
-        st.queue.push_back(Pending{std::move(req), rp, 0});
+        st.queue.push_back(PendingCart{std::move(req), rp, 0});
         drain(self);
         return rp;
       },
+      [=](checkout_atom, CheckoutCall& call) -> caf::result<AnswerReply> {
+        auto& st = self->state;
+        st.last_active_ms = now_ms();
+        PendingCheckout p{std::move(call), self->make_response_promise<AnswerReply>()};
+        auto rp = p.promise;
+        if (!try_answer_checkout(self, p)) {
+          st.queue.push_back(std::move(p));
+          drain(self);
+        }
+        return rp;
+      },
+      [=](resume_atom) { drive_saga(self); },
       [=](job_done_atom, Completion& done) { done.run(); },
       [=](idle_atom) {
         auto& st = self->state;
         auto idle_for = std::chrono::milliseconds(now_ms() - st.last_active_ms);
-        if (!st.busy && st.queue.empty() && idle_for >= st.deps->settings.idle_timeout)
+        if (!has_unfinished_work(st) && idle_for >= st.deps->settings.idle_timeout)
           request_passivation(self);
         else
           self->delayed_send(self, idle_check_interval(st.deps->settings), idle_atom::value);
@@ -223,6 +210,49 @@ caf::behavior cart_actor(Self* self, DepsPtr deps, caf::actor front, std::string
 }
 
 }  // namespace
+
+void job_done(CartActor* self) {
+  auto& st = self->state;
+  st.busy = false;
+  st.last_active_ms = now_ms();
+  drain(self);
+}
+
+void load_cart_state(CartActor* self) {
+  auto& st = self->state;
+  st.stale = false;
+  auto loaded = streams::load_cart(*st.deps->journal, st.stream);
+  if (!loaded) {
+    spdlog::error("cannot load {}: {}", store::to_string(st.stream), loaded.error().message);
+    st.broken = loaded.error();
+    return;
+  }
+  st.broken.reset();
+  st.cart = std::move(loaded->cart);
+  st.stream_version = loaded->stream_version;
+  // A cart held by a checkout that has not finished: load its saga.
+  if (st.cart.locked() && st.cart.status != cart::CartStatus::checked_out) {
+    if (st.saga && st.saga->saga.transaction_id == st.cart.transaction_id) return;
+    const auto& tenant = st.stream.tenant;
+    const auto& txn = st.cart.transaction_id;
+    auto saga = streams::load_saga(*st.deps->journal, streams::checkout_stream(tenant, txn));
+    auto pay = streams::load_payment(*st.deps->journal, streams::payment_stream(tenant, txn));
+    if (!saga || !pay) {
+      st.broken = !saga ? saga.error() : pay.error();
+      spdlog::error("cannot load checkout {} of {}: {}", txn, store::to_string(st.stream),
+                    st.broken->message);
+      return;
+    }
+    SagaRun run;
+    run.saga = std::move(saga->state);
+    run.saga_version = saga->stream_version;
+    run.payment = std::move(pay->state);
+    run.payment_version = pay->stream_version;
+    st.saga = std::move(run);
+  } else {
+    st.saga.reset();
+  }
+}
 
 caf::actor spawn_cart_actor(caf::actor_system& sys, DepsPtr deps, caf::actor front,
                             std::string tenant, std::string cart_id, bool fresh) {

@@ -9,6 +9,7 @@
 
 #include "actors/blocking_executor.hpp"
 #include "adapters/backends.hpp"
+#include "events/checkout.hpp"
 #include "store/journal.hpp"
 
 namespace orch::actors {
@@ -21,6 +22,14 @@ struct Settings {
   std::uint64_t snapshot_every = 200;
   // How long an actor waits for the journal writer before giving up.
   std::chrono::milliseconds journal_timeout{std::chrono::seconds(30)};
+  // Checkout policy (POLICY_MAX_TOTAL_MINOR, POLICY_BLOCKED_COUNTRIES).
+  checkout::Policy policy;
+  // How often the recovery supervisor looks for unfinished sagas and payment
+  // operations (it also looks once at start-up).
+  std::chrono::milliseconds recovery_interval{std::chrono::seconds(30)};
+  // TEST AID (ORCH_TEST_CRASH_AT): kill the process at this saga step:
+  // after_authorize, after_capture, after_order or before_final.
+  std::string crash_at;
 };
 
 struct Deps {

@@ -1,7 +1,12 @@
 // The message protocol between the actors (internal to src/actors).
 //
-//   front   <- (cart_atom, CartRequest)            => Result<cart::Cart>   (delegated to the cart actor)
-//   cart    <- (cart_atom, CartRequest)            => Result<cart::Cart>
+//   front   <- (cart_atom, CartRequest)            => CartReply       (delegated to the cart actor)
+//   front   <- (checkout_atom, CheckoutCall)       => Answer result   (delegated to the cart actor)
+//   front   <- (resume_atom, tenant, kind, id)       wake an entity with unfinished work
+//   front   <- (payment_atom, PaymentCall)         => Answer result   (delegated to the payment actor)
+//   front   <- (read_payment_atom, tenant, id)     => PaymentRead     (a one-shot reader answers)
+//   front   <- (read_order_atom, tenant, id)       => OrderRead
+//   cart    <- (cart_atom | checkout_atom | resume_atom ...)
 //   cart    <- (idle_atom)                           periodic passivation check
 //   front   <- (passivate_atom, key)               => passivate_atom       (the entity may stop now)
 //   writer  <- (append_atom, store::WriteSet)      => store::WriteResult   (durable when answered)
@@ -19,7 +24,10 @@
 
 #include "adapters/backends.hpp"
 #include "events/cart.hpp"
+#include "events/checkout.hpp"
 #include "events/error.hpp"
+#include "events/order.hpp"
+#include "events/payment.hpp"
 #include "store/journal.hpp"
 
 namespace orch::actors {
@@ -30,6 +38,11 @@ using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using job_done_atom = caf::atom_constant<caf::atom("jobdone")>;
+using checkout_atom = caf::atom_constant<caf::atom("checkout")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using payment_atom = caf::atom_constant<caf::atom("payment")>;
+using read_payment_atom = caf::atom_constant<caf::atom("readpay")>;
+using read_order_atom = caf::atom_constant<caf::atom("readorder")>;
 
 struct CartRequest {
   std::string tenant_id;
@@ -39,6 +52,31 @@ struct CartRequest {
 };
 
 using CartReply = Result<cart::Cart>;
+
+// A response decided by the domain, ready to send: status and JSON body.
+// Idempotent replays answer the stored Answer byte for byte.
+struct Answer {
+  int status = 200;
+  std::string body;
+};
+using AnswerReply = Result<Answer>;
+
+struct CheckoutCall {
+  checkout::Request request;  // request.tenant_id is the caller's tenant
+  std::string request_id;
+};
+
+struct PaymentCall {
+  std::string tenant_id;
+  std::string merchant_id;
+  std::string transaction_id;
+  payment::Request op;
+  std::string idempotency_key;
+  std::string request_id;
+};
+
+using PaymentRead = Result<payment::Payment>;
+using OrderRead = Result<order::Order>;
 
 // A closure produced by blocking work on another thread, to be run inside the
 // actor that asked for the work (so it may touch that actor's state).
@@ -51,5 +89,10 @@ struct Completion {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::CartRequest)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::CartReply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::Completion)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::AnswerReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::CheckoutCall)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::PaymentCall)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::PaymentRead)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::OrderRead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::store::WriteSet)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::store::WriteResult)

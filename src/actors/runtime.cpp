@@ -7,6 +7,7 @@
 #include "actors/front_actor.hpp"
 #include "actors/journal_writer.hpp"
 #include "actors/messages.hpp"
+#include "actors/recovery.hpp"
 
 namespace orch::actors {
 
@@ -31,8 +32,36 @@ struct Runtime::Impl {
   WriterStats writer_stats;
   caf::actor writer;
   caf::actor front;
+  caf::actor recovery;
   std::once_flag stopped;
+
 };
+
+namespace {
+
+// Sends a request to `front` and waits for its Result<T> answer.
+template <class T, class... Ts>
+Result<T> ask(caf::actor_system& sys, const caf::actor& front, std::chrono::milliseconds timeout,
+              Ts&&... xs) {
+  std::optional<Result<T>> out;
+  caf::scoped_actor self{sys};
+  self->request(front, timeout, std::forward<Ts>(xs)...)
+      .receive([&](Result<T>& reply) { out.emplace(std::move(reply)); },
+               [&](caf::error& err) {
+                 if (err == caf::sec::request_timeout)
+                   out.emplace(Error(Code::timeout, "the request did not complete in time"));
+                 else
+                   out.emplace(Error(Code::internal_error, "request failed: " + sys.render(err)));
+               });
+  return std::move(*out);
+}
+
+Result<Reply> to_reply(Result<Answer> a) {
+  if (!a) return a.error();
+  return Reply{a->status, std::move(a->body)};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Runtime>> Runtime::start(RuntimeOptions options) {
   auto journal = store::open_lmdb_journal(options.journal);
@@ -52,7 +81,9 @@ Result<std::unique_ptr<Runtime>> Runtime::start(RuntimeOptions options) {
   deps->backends = impl->options.backends;
   deps->executor = impl->executor.get();
   deps->settings = impl->options.settings;
-  impl->front = spawn_front_actor(*impl->system, std::move(deps));
+  auto shared = std::shared_ptr<const Deps>(std::move(deps));
+  impl->front = spawn_front_actor(*impl->system, shared);
+  impl->recovery = spawn_recovery_supervisor(*impl->system, shared, impl->front);
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
 }
 
@@ -62,29 +93,62 @@ Runtime::~Runtime() { shutdown(); }
 
 Result<cart::Cart> Runtime::cart_command(const std::string& tenant, std::string cart_id,
                                          cart::Command command, std::string request_id) {
-  std::optional<Result<cart::Cart>> out;
-  caf::scoped_actor self{*impl_->system};
-  self->request(impl_->front, impl_->options.request_timeout, cart_atom::value,
-                CartRequest{tenant, std::move(cart_id), std::move(command), std::move(request_id)})
-      .receive([&](CartReply& reply) { out.emplace(std::move(reply)); },
-               [&](caf::error& err) {
-                 if (err == caf::sec::request_timeout)
-                   out.emplace(Error(Code::timeout, "the cart did not answer in time"));
-                 else
-                   out.emplace(Error(Code::internal_error,
-                                     "cart request failed: " + impl_->system->render(err)));
-               });
-  return std::move(*out);
+  return ask<cart::Cart>(*impl_->system, impl_->front, impl_->options.request_timeout, cart_atom::value,
+                         CartRequest{tenant, std::move(cart_id), std::move(command), std::move(request_id)});
+}
+
+Result<Reply> Runtime::checkout(checkout::Request request, std::string request_id) {
+  return to_reply(ask<Answer>(*impl_->system, impl_->front, impl_->options.request_timeout,
+                              checkout_atom::value, CheckoutCall{std::move(request), std::move(request_id)}));
+}
+
+Result<Reply> Runtime::payment_operation(const std::string& tenant, const std::string& merchant_id,
+                                         const std::string& transaction_id, payment::Request op,
+                                         const std::string& idempotency_key, std::string request_id) {
+  return to_reply(ask<Answer>(*impl_->system, impl_->front, impl_->options.request_timeout,
+                              payment_atom::value,
+                              PaymentCall{tenant, merchant_id, transaction_id, op, idempotency_key,
+                                          std::move(request_id)}));
+}
+
+Result<payment::Payment> Runtime::get_payment(const std::string& tenant, const std::string& transaction_id) {
+  return ask<payment::Payment>(*impl_->system, impl_->front, impl_->options.request_timeout,
+                               read_payment_atom::value, tenant, transaction_id);
+}
+
+Result<order::Order> Runtime::get_order(const std::string& tenant, const std::string& order_id) {
+  return ask<order::Order>(*impl_->system, impl_->front, impl_->options.request_timeout,
+                           read_order_atom::value, tenant, order_id);
+}
+
+Result<std::vector<payment::ReconcileItem>> Runtime::reconcile(const std::string& tenant,
+                                                               const std::vector<std::string>& ids,
+                                                               const std::string& request_id) {
+  std::vector<payment::ReconcileItem> out;
+  for (const auto& id : ids) {
+    payment::ReconcileItem e{id, std::nullopt, std::nullopt};
+    auto ours = get_payment(tenant, id);
+    if (ours) e.ours = std::string(payment::to_string(ours->state));
+    else if (ours.error().code != Code::not_found) return ours.error();
+    // This is an HTTP worker thread, not an actor: the blocking call is fine here.
+    auto theirs = impl_->options.backends.payment->state(adapters::CallContext{request_id, tenant, {}}, id);
+    if (!theirs) return Error(Code::backend_unavailable, "payment back-end: " + theirs.error().message);
+    e.theirs = *theirs;
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 void Runtime::shutdown() {
   std::call_once(impl_->stopped, [this] {
+    caf::anon_send_exit(impl_->recovery, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(impl_->front, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(impl_->writer, caf::exit_reason::user_shutdown);
     impl_->executor->shutdown();
     impl_->system->await_all_actors_done();
     impl_->front = nullptr;
     impl_->writer = nullptr;
+    impl_->recovery = nullptr;
     impl_->system.reset();
     impl_->journal->sync();
     impl_->journal.reset();

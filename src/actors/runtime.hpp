@@ -12,12 +12,22 @@
 #include "actors/deps.hpp"
 #include "adapters/backends.hpp"
 #include "events/cart.hpp"
+#include "events/checkout.hpp"
 #include "events/error.hpp"
+#include "events/order.hpp"
+#include "events/payment.hpp"
 #include "store/journal.hpp"
 
 namespace orch::actors {
 
 struct WriterStats;
+
+// A response decided by the domain: status and JSON body (idempotent
+// replays return the stored one byte for byte).
+struct Reply {
+  int status = 200;
+  std::string body;
+};
 
 struct RuntimeOptions {
   store::Options journal;
@@ -42,6 +52,22 @@ class Runtime {
   // change is durable) or the request timeout passes.
   Result<cart::Cart> cart_command(const std::string& tenant, std::string cart_id,
                                   cart::Command command, std::string request_id);
+
+  // POST /api/v1/checkout/execute for the caller's tenant (request.tenant_id).
+  Result<Reply> checkout(checkout::Request request, std::string request_id);
+
+  // Payment lifecycle call (capture, void, refund) on one transaction.
+  Result<Reply> payment_operation(const std::string& tenant, const std::string& merchant_id,
+                                  const std::string& transaction_id, payment::Request op,
+                                  const std::string& idempotency_key, std::string request_id);
+
+  Result<payment::Payment> get_payment(const std::string& tenant, const std::string& transaction_id);
+  Result<order::Order> get_order(const std::string& tenant, const std::string& order_id);
+
+  // Our state and the payment back-end's state of each transaction, in order.
+  Result<std::vector<payment::ReconcileItem>> reconcile(const std::string& tenant,
+                                                     const std::vector<std::string>& transaction_ids,
+                                                     const std::string& request_id);
 
   // Stops the actors, flushes and closes the journal. Idempotent. Callers
   // must have stopped sending commands.

@@ -9,9 +9,20 @@ namespace orch::streams {
 store::StreamId cart_stream(const std::string& tenant, const std::string& cart_id) {
   return store::StreamId{tenant, cart_kind, cart_id};
 }
+store::StreamId checkout_stream(const std::string& tenant, const std::string& transaction_id) {
+  return store::StreamId{tenant, checkout_kind, transaction_id};
+}
+store::StreamId payment_stream(const std::string& tenant, const std::string& transaction_id) {
+  return store::StreamId{tenant, payment_kind, transaction_id};
+}
+store::StreamId order_stream(const std::string& tenant, const std::string& order_id) {
+  return store::StreamId{tenant, order_kind, order_id};
+}
 
-std::vector<store::EventData> encode_cart_events(const std::vector<cart::EventBody>& events,
-                                                 std::int64_t at_ms) {
+namespace {
+
+template <class Body>
+std::vector<store::EventData> encode_all(const std::vector<Body>& events, std::int64_t at_ms) {
   std::vector<store::EventData> out;
   out.reserve(events.size());
   for (const auto& e : events) {
@@ -19,6 +30,94 @@ std::vector<store::EventData> encode_cart_events(const std::vector<cart::EventBo
     out.push_back(store::EventData{std::move(enc.type), enc.schema, at_ms, std::move(enc.payload)});
   }
   return out;
+}
+
+// Folds a stream with `decode` (type, schema, payload -> body) and `apply`.
+template <class State, class Event, class Decode>
+Result<Loaded<State>> load_stream(store::Journal& journal, const store::StreamId& stream,
+                                  std::optional<std::uint64_t> upto, Decode&& decode) {
+  Loaded<State> out;
+  auto events = journal.read_stream(stream, 1, upto ? *upto : SIZE_MAX);
+  if (!events) return Error(Code::store_error, events.error.message);
+  for (const auto& stored : *events) {
+    auto body = decode(stored.data.type, stored.data.schema, stored.data.payload);
+    if (!body)
+      return Error(Code::store_error, store::to_string(stream) + " event " + std::to_string(stored.seq) +
+                                          ": " + body.error().message);
+    apply(out.state, Event{stored.data.recorded_at_ms, std::move(*body)});
+    out.stream_version = stored.seq;
+  }
+  return out;
+}
+
+std::string index_key(std::string_view prefix, const std::string& tenant, const std::string& id) {
+  std::string k(prefix);
+  k.push_back('\0');
+  k += tenant;
+  k.push_back('\0');
+  k += id;
+  return k;
+}
+
+}  // namespace
+
+std::vector<store::EventData> encode_cart_events(const std::vector<cart::EventBody>& events,
+                                                 std::int64_t at_ms) {
+  return encode_all(events, at_ms);
+}
+std::vector<store::EventData> encode_events(const std::vector<checkout::EventBody>& events,
+                                            std::int64_t at_ms) {
+  return encode_all(events, at_ms);
+}
+std::vector<store::EventData> encode_events(const std::vector<payment::EventBody>& events,
+                                            std::int64_t at_ms) {
+  return encode_all(events, at_ms);
+}
+std::vector<store::EventData> encode_events(const std::vector<order::EventBody>& events,
+                                            std::int64_t at_ms) {
+  return encode_all(events, at_ms);
+}
+
+Result<Loaded<checkout::Saga>> load_saga(store::Journal& journal, const store::StreamId& stream,
+                                         std::optional<std::uint64_t> upto) {
+  return load_stream<checkout::Saga, checkout::Event>(journal, stream, upto,
+                                                      codec::decode_checkout_event);
+}
+Result<Loaded<payment::Payment>> load_payment(store::Journal& journal, const store::StreamId& stream,
+                                              std::optional<std::uint64_t> upto) {
+  return load_stream<payment::Payment, payment::Event>(journal, stream, upto,
+                                                       codec::decode_payment_event);
+}
+Result<Loaded<order::Order>> load_order(store::Journal& journal, const store::StreamId& stream,
+                                        std::optional<std::uint64_t> upto) {
+  return load_stream<order::Order, order::Event>(journal, stream, upto, codec::decode_order_event);
+}
+
+Status check_event(const store::StoredEvent& e) {
+  const auto& d = e.data;
+  auto wrap = [&](const Error& err) {
+    return Error(Code::store_error,
+                 store::to_string(e.stream) + " event " + std::to_string(e.seq) + ": " + err.message);
+  };
+  if (e.stream.kind == cart_kind) {
+    if (auto r = codec::decode_cart_event(d.type, d.schema, d.payload); !r) return wrap(r.error());
+  } else if (e.stream.kind == checkout_kind) {
+    if (auto r = codec::decode_checkout_event(d.type, d.schema, d.payload); !r) return wrap(r.error());
+  } else if (e.stream.kind == payment_kind) {
+    if (auto r = codec::decode_payment_event(d.type, d.schema, d.payload); !r) return wrap(r.error());
+  } else if (e.stream.kind == order_kind) {
+    if (auto r = codec::decode_order_event(d.type, d.schema, d.payload); !r) return wrap(r.error());
+  } else {
+    return wrap(Error(Code::store_error, "unknown stream kind '" + e.stream.kind + "'"));
+  }
+  return ok();
+}
+
+std::string open_saga_key(const std::string& tenant, const std::string& cart_id) {
+  return index_key("saga", tenant, cart_id);
+}
+std::string pending_payment_key(const std::string& tenant, const std::string& transaction_id) {
+  return index_key("payment", tenant, transaction_id);
 }
 
 Result<cart::Event> decode_cart_event(const store::StoredEvent& e) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "events/cart.hpp"
+#include "events/checkout.hpp"
 #include "events/error.hpp"
 
 namespace orch::adapters {
@@ -54,11 +55,7 @@ class Tax {
   virtual Result<std::int64_t> resolve_tax(const CallContext& ctx, const cart::Cart& cart) = 0;
 };
 
-struct Location {
-  std::string country_code;
-  std::string region;
-  std::string postal_code;
-};
+using checkout::Location;
 
 class Geo {
  public:
@@ -68,11 +65,77 @@ class Geo {
                              const std::optional<Location>& location) = 0;
 };
 
+struct AuthorizeRequest {
+  std::string transaction_id;
+  std::string tenant_id;
+  std::string merchant_id;
+  std::string cart_id;
+  std::string currency;
+  std::int64_t amount_minor = 0;
+  const checkout::Request* request = nullptr;  // token, customer, location, AP2 proof
+};
+
+struct AuthorizeResult {
+  bool authorized = false;
+  std::string reference;
+  std::string decline_reason;  // when !authorized
+};
+
+// capture, void and refund.
+struct OperationRequest {
+  std::string tenant_id;
+  std::string merchant_id;
+  std::string transaction_id;
+  std::int64_t amount_minor = 0;
+};
+
+struct OperationResult {
+  bool success = false;
+  std::string reference;
+  std::string error;  // when !success: the back-end's definitive refusal
+};
+
+class Payment {
+ public:
+  virtual ~Payment() = default;
+  // An Error means the outcome is unknown (transport failure, 5xx): the
+  // caller must treat the authorization as possibly existing.
+  virtual Result<AuthorizeResult> authorize(const CallContext& ctx, const AuthorizeRequest& r) = 0;
+  virtual Result<OperationResult> capture(const CallContext& ctx, const OperationRequest& r) = 0;
+  virtual Result<OperationResult> void_authorization(const CallContext& ctx,
+                                                     const OperationRequest& r) = 0;
+  virtual Result<OperationResult> refund(const CallContext& ctx, const OperationRequest& r) = 0;
+  // The back-end's state of a transaction ("captured", ...); nullopt when it
+  // does not know the transaction.
+  virtual Result<std::optional<std::string>> state(const CallContext& ctx,
+                                                   const std::string& transaction_id) = 0;
+};
+
+struct ReceiptRequest {
+  std::string transaction_id;
+  std::string order_id;
+  std::string tenant_id;
+  std::string cart_id;
+  std::vector<cart::Line> lines;
+  std::string currency;
+  checkout::Totals totals;
+  std::string payment_reference;
+  std::string correlation_id;
+};
+
+class Receipt {
+ public:
+  virtual ~Receipt() = default;
+  virtual Result<std::string> generate(const CallContext& ctx, const ReceiptRequest& r) = 0;
+};
+
 struct Backends {
   std::shared_ptr<Catalog> catalog;
   std::shared_ptr<Pricing> pricing;
   std::shared_ptr<Tax> tax;
   std::shared_ptr<Geo> geo;
+  std::shared_ptr<Payment> payment;
+  std::shared_ptr<Receipt> receipt;
   // True when every back-end answers in-process without blocking, so that
   // actors may call them directly instead of going through the blocking pool.
   bool in_process = false;

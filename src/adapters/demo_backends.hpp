@@ -6,6 +6,16 @@
 // Rules: prices come from products.csv; stock from inventory.csv; discount
 // codes from discounts.csv (percentage or fixed_amount); tax is 10 % of the
 // discounted subtotal, floored; geo refuses only country "ZZ".
+//
+// Payment: declines the tokens "fail_token" and "fraud_token" and authorizes
+// any other non-empty token (payment_instruments.csv uses "success_token").
+// Like a real payment service it de-duplicates calls by idempotency key
+// (a repeated key gets the first answer, without a second effect) and keeps
+// its ledger across restarts: every call is appended to a JSON-lines file
+// (<data dir>/demo-payment-ledger.jsonl) that is replayed at start-up. Void
+// of an unknown transaction succeeds (nothing to void).
+//
+// Receipt: "Receipt txn=<transaction> cart=<cart> total=<total_minor>".
 #pragma once
 
 #include <cstdint>
@@ -15,6 +25,7 @@
 #include <string>
 
 #include "adapters/backends.hpp"
+#include "adapters/faults.hpp"
 
 namespace orch::adapters {
 
@@ -37,7 +48,13 @@ Result<DemoData> load_demo_data(const std::string& dir);
 // Tax of the demo merchant: 10 % of (subtotal - discount), floored, never < 0.
 std::int64_t demo_tax(const cart::Cart& cart);
 
-// All four demo back-ends over one data set (thread safe).
-Backends make_demo_backends(DemoData data);
+struct DemoOptions {
+  std::string payment_ledger_path;  // empty: in memory only
+  std::shared_ptr<FaultPlan> faults;  // test aid, may be null
+};
+
+// All demo back-ends over one data set (thread safe). Fails when the payment
+// ledger exists but cannot be read.
+Result<Backends> make_demo_backends(DemoData data, DemoOptions options = {});
 
 }  // namespace orch::adapters

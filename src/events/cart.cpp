@@ -144,8 +144,9 @@ struct Applier {
     ++c.version;
     c.status = CartStatus::checkout_ready;
   }
+  void operator()(const CheckoutStarted& e) { c.transaction_id = e.transaction_id; }
+  void operator()(const CheckoutReleased&) { c.transaction_id.clear(); }
   void operator()(const CheckedOut& e) {
-    ++c.version;
     c.status = CartStatus::checked_out;
     c.transaction_id = e.transaction_id;
   }
@@ -172,9 +173,9 @@ Cart fold(const std::vector<Event>& events, Cart from) {
 // ---------------------------------------------------------------- commands
 
 std::string_view kind_of(const Command& c) {
-  static constexpr std::string_view names[] = {
-      "create_cart",      "add_item", "update_item_qty", "remove_item",
-      "apply_adjustment", "get_cart", "start_checkout",  "mark_checked_out"};
+  static constexpr std::string_view names[] = {"create_cart",      "add_item", "update_item_qty",
+                                               "remove_item",      "apply_adjustment",
+                                               "get_cart",         "start_checkout"};
   return names[c.index()];
 }
 
@@ -220,10 +221,6 @@ struct Validator {
   void operator()(const StartCheckout& c) {
     if (c.cart_version == 0) out.push_back("cart_version must be > 0");
   }
-  void operator()(const MarkCheckedOut& c) {
-    check_id(out, "transaction_id", c.transaction_id);
-    if (c.cart_version == 0) out.push_back("cart_version must be > 0");
-  }
 };
 
 std::optional<std::uint64_t> expected_version_of(const Command& c) {
@@ -244,7 +241,11 @@ Error version_conflict(std::uint64_t expected, std::uint64_t current) {
 }
 
 Error closed(const Cart& cart) {
-  return Error(Code::cart_closed, "cart " + cart.cart_id + " is closed: it was checked out (transaction " +
+  if (cart.status == CartStatus::checked_out)
+    return Error(Code::cart_closed, "cart " + cart.cart_id +
+                                        " is closed: it was checked out (transaction " +
+                                        cart.transaction_id + ")");
+  return Error(Code::cart_closed, "cart " + cart.cart_id + " is being checked out (transaction " +
                                       cart.transaction_id + ")");
 }
 
@@ -275,7 +276,7 @@ orch::Status precheck(const Cart& cart, const Command& c) {
   }
   if (!cart.exists()) return Error(Code::not_found, "cart not found");
   if (is_mutation(c)) {
-    if (cart.status == CartStatus::checked_out) return closed(cart);
+    if (cart.locked()) return closed(cart);
     if (auto ev = expected_version_of(c); ev && *ev != cart.version)
       return version_conflict(*ev, cart.version);
     const std::string* line_id = nullptr;
@@ -285,20 +286,9 @@ orch::Status precheck(const Cart& cart, const Command& c) {
       return Error(Code::line_not_found, "cart line '" + *line_id + "' not found");
   }
   if (auto* s = std::get_if<StartCheckout>(&c)) {
-    if (cart.status == CartStatus::checked_out) return closed(cart);
+    if (cart.locked()) return closed(cart);
     if (!already_ready_for(cart, s->cart_version) && s->cart_version != cart.version)
       return version_conflict(s->cart_version, cart.version);
-  }
-  if (auto* m = std::get_if<MarkCheckedOut>(&c)) {
-    if (cart.status == CartStatus::checked_out) {
-      if (cart.transaction_id == m->transaction_id) return ok();
-      return Error(Code::cart_already_checked_out,
-                   "cart was already checked out by transaction " + cart.transaction_id);
-    }
-    if (m->cart_version != cart.version) return version_conflict(m->cart_version, cart.version);
-    if (cart.status != CartStatus::checkout_ready)
-      return Error(Code::cart_not_ready, "cart is not ready for checkout (status " +
-                                             std::string(to_string(cart.status)) + ")");
   }
   return ok();
 }
@@ -403,11 +393,6 @@ struct Decider {
   Out operator()(const StartCheckout& c) {
     if (already_ready_for(cart, c.cart_version)) return std::vector<EventBody>{};
     return std::vector<EventBody>{CheckoutReady{}};
-  }
-
-  Out operator()(const MarkCheckedOut& c) {
-    if (cart.status == CartStatus::checked_out) return std::vector<EventBody>{};
-    return std::vector<EventBody>{CheckedOut{c.transaction_id}};
   }
 };
 

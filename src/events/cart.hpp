@@ -70,11 +70,13 @@ struct Cart {
   std::int64_t total_minor = 0;  // subtotal - discount + tax
   bool geo_ok = true;
   CartStatus status = CartStatus::draft;
-  std::string transaction_id;  // set once checked out
+  std::string transaction_id;  // the checkout that holds the cart (running or done)
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
 
   bool exists() const { return version > 0; }
+  // A checkout saga holds the cart: no change is allowed.
+  bool locked() const { return !transaction_id.empty(); }
   const Line* find_line(std::string_view line_id) const;
   // Total quantity of an item over all lines, leaving out one line.
   std::int64_t quantity_of(std::string_view item_id, std::string_view except_line = {}) const;
@@ -120,12 +122,22 @@ struct TaxResolved {
   std::int64_t tax_minor = 0;
 };
 struct CheckoutReady {};
+// The checkout saga locks the cart while it runs, and then either closes it
+// for good (CheckedOut) or releases it (the checkout failed; the cart may be
+// checked out again).
+struct CheckoutStarted {
+  std::string transaction_id;
+};
+struct CheckoutReleased {
+  std::string transaction_id;
+};
 struct CheckedOut {
   std::string transaction_id;
 };
 
-using EventBody = std::variant<Created, ItemAdded, ItemQuantityChanged, ItemRemoved,
-                               AdjustmentApplied, Repriced, TaxResolved, CheckoutReady, CheckedOut>;
+using EventBody =
+    std::variant<Created, ItemAdded, ItemQuantityChanged, ItemRemoved, AdjustmentApplied, Repriced,
+                 TaxResolved, CheckoutReady, CheckedOut, CheckoutStarted, CheckoutReleased>;
 
 struct Event {
   std::int64_t at_ms = 0;  // when it was recorded
@@ -165,14 +177,9 @@ struct GetCart {};
 struct StartCheckout {
   std::uint64_t cart_version = 0;
 };
-// Issued by the checkout saga, not by clients: closes the cart for good.
-struct MarkCheckedOut {
-  std::string transaction_id;
-  std::uint64_t cart_version = 0;
-};
 
 using Command = std::variant<CreateCart, AddItem, UpdateItemQty, RemoveItem, ApplyAdjustment,
-                             GetCart, StartCheckout, MarkCheckedOut>;
+                             GetCart, StartCheckout>;
 
 // "create_cart", "add_item", ...
 std::string_view kind_of(const Command& c);

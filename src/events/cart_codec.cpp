@@ -66,6 +66,14 @@ Encoded encode(const EventBody& e) {
             w.field("transaction_id", x.transaction_id);
             return "cart.checked_out";
           },
+          [&](const CheckoutStarted& x) {
+            w.field("transaction_id", x.transaction_id);
+            return "cart.checkout_started";
+          },
+          [&](const CheckoutReleased& x) {
+            w.field("transaction_id", x.transaction_id);
+            return "cart.checkout_released";
+          },
       },
       e);
   w.end_object();
@@ -136,6 +144,10 @@ Result<EventBody> decode_cart_event(std::string_view type, std::uint32_t schema,
     out = CheckoutReady{};
   } else if (type == "cart.checked_out") {
     out = CheckedOut{r.string("transaction_id").value_or("")};
+  } else if (type == "cart.checkout_started") {
+    out = CheckoutStarted{r.string("transaction_id").value_or("")};
+  } else if (type == "cart.checkout_released") {
+    out = CheckoutReleased{r.string("transaction_id").value_or("")};
   } else {
     return corrupt(type, schema, "unknown event type");
   }

@@ -9,7 +9,10 @@
 #include <string_view>
 
 #include "events/cart.hpp"
+#include "events/checkout.hpp"
 #include "events/error.hpp"
+#include "events/order.hpp"
+#include "events/payment.hpp"
 
 namespace orch::codec {
 
@@ -32,5 +35,29 @@ std::string cart_view_json(const cart::Cart& c);
 // The complete state, for snapshots; read back by cart_from_snapshot.
 std::string cart_snapshot_json(const cart::Cart& c);
 Result<cart::Cart> cart_from_snapshot(std::string_view json);
+
+// --------------------------------------------------------------- checkouts
+
+Encoded encode(const checkout::EventBody& e);
+Result<checkout::EventBody> decode_checkout_event(std::string_view type, std::uint32_t schema,
+                                                  std::string_view payload);
+// The saga state, for the replay tool.
+std::string saga_json(const checkout::Saga& s);
+
+// ---------------------------------------------------------------- payments
+
+Encoded encode(const payment::EventBody& e);
+Result<payment::EventBody> decode_payment_event(std::string_view type, std::uint32_t schema,
+                                                std::string_view payload);
+// GET /api/v1/payments/{id}: state, amounts and history.
+std::string payment_view_json(const payment::Payment& p);
+
+// ------------------------------------------------------------------ orders
+
+Encoded encode(const order::EventBody& e);
+Result<order::EventBody> decode_order_event(std::string_view type, std::uint32_t schema,
+                                            std::string_view payload);
+// GET /api/v1/orders/{id}: items, totals, status, transaction.
+std::string order_view_json(const order::Order& o);
 
 }  // namespace orch::codec

@@ -44,6 +44,12 @@ std::string_view code_name(Code c) {
   return "INTERNAL_ERROR";
 }
 
+std::optional<Code> code_from_name(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(Code::internal_error); ++i)
+    if (code_name(static_cast<Code>(i)) == name) return static_cast<Code>(i);
+  return std::nullopt;
+}
+
 Error validation_failed(std::vector<std::string> problems) {
   std::string msg = "validation failed: ";
   for (std::size_t i = 0; i < problems.size(); ++i) {

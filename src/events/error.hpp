@@ -6,6 +6,7 @@
 // status codes in exactly one place (src/http/errors.cpp).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +62,7 @@ enum class Code {
 
 // "CART_VERSION_CONFLICT" etc.
 std::string_view code_name(Code c);
+std::optional<Code> code_from_name(std::string_view name);
 
 struct Error {
   Code code = Code::internal_error;

@@ -46,7 +46,4 @@ class Authenticator {
   std::vector<Entry> entries_;
 };
 
-// Lowercase hex SHA-256.
-std::string sha256_hex(std::string_view data);
-
 }  // namespace orch::http

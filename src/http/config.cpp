@@ -1,6 +1,8 @@
 #include "http/config.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
 #include <cstdlib>
 #include <thread>
 
@@ -88,6 +90,16 @@ environment (blank means unset):
   SNAPSHOT_EVERY       write an entity snapshot every N events (default 200, 0 = never)
   SHUTDOWN_DELAY_MS    on SIGTERM, report not-ready this long before closing the listener (default 0)
   DEMO_DATA_DIR        directory with products.csv, inventory.csv, discounts.csv (default: built-in flower shop)
+  POLICY_MAX_TOTAL_MINOR    checkouts above this total are rejected (default: no limit)
+  POLICY_BLOCKED_COUNTRIES  comma-separated country codes whose checkouts are rejected
+  RECOVERY_INTERVAL_SECONDS how often unfinished checkouts and payment operations are retried (default 30)
+
+test aids (never set these in production):
+  DEMO_FAULTS          fail or delay the Nth call of a demo back-end operation, e.g.
+                       "payment.capture#1=fail,receipt.generate#*=fail,payment.authorize#2=delay:300"
+                       (actions: fail, lose, decline, delay:MS; see src/adapters/faults.hpp)
+  ORCH_TEST_CRASH_AT   kill the process at a checkout step: after_authorize, after_capture,
+                       after_order, before_final
   PUBLIC_BASE_URL      public URL of this service (required in production)
   AUTH_BEARER_TOKEN    a bearer token accepted by the server
   AUTH_TENANT_ID       tenant of AUTH_BEARER_TOKEN (default prod)
@@ -161,10 +173,26 @@ ParsedConfig parse_config(int argc, const char* const* argv, const EnvLookup& en
   number("LMDB_MAP_MAX_MB", c.lmdb_map_max_mb, 1, 1 << 24);
   number("SNAPSHOT_EVERY", c.snapshot_every, 0, 1000000);
   number("SHUTDOWN_DELAY_MS", c.shutdown_delay_ms, 0, 60000);
+  number("RECOVERY_INTERVAL_SECONDS", c.recovery_interval_seconds, 1, 86400);
+  if (error.empty() && env("POLICY_MAX_TOTAL_MINOR")) {
+    std::int64_t max = 0;
+    number("POLICY_MAX_TOTAL_MINOR", max, 0, std::numeric_limits<std::int64_t>::max());
+    c.policy_max_total_minor = max;
+  }
   if (!error.empty()) return ParsedConfig{std::nullopt, false, error};
   c.lmdb_map_max_mb = std::max(c.lmdb_map_max_mb, c.lmdb_map_size_mb);
 
   if (auto v = env("DEMO_DATA_DIR")) c.demo_data_dir = *v;
+  if (auto v = env("DEMO_FAULTS")) c.demo_faults = *v;
+  if (auto v = env("POLICY_BLOCKED_COUNTRIES")) c.policy_blocked_countries = split_list(*v);
+  if (auto v = env("ORCH_TEST_CRASH_AT")) {
+    static const std::vector<std::string> points = {"after_authorize", "after_capture", "after_order",
+                                                    "before_final"};
+    if (std::find(points.begin(), points.end(), *v) == points.end())
+      return ParsedConfig{std::nullopt, false,
+                          "ORCH_TEST_CRASH_AT must be after_authorize, after_capture, after_order or before_final"};
+    c.test_crash_at = *v;
+  }
   if (auto v = env("PUBLIC_BASE_URL")) c.public_base_url = *v;
   if (auto v = env("AUTH_BEARER_TOKEN")) c.auth.bearer_token = *v;
   if (auto v = env("AUTH_TENANT_ID")) c.auth.tenant_id = *v;

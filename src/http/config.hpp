@@ -40,6 +40,11 @@ struct Config {
   std::uint64_t snapshot_every = 200;
   std::int64_t shutdown_delay_ms = 0;
   std::string demo_data_dir;  // empty: the embedded flower shop
+  std::string demo_faults;    // DEMO_FAULTS (test aid)
+  std::optional<std::int64_t> policy_max_total_minor;
+  std::vector<std::string> policy_blocked_countries;
+  std::int64_t recovery_interval_seconds = 30;
+  std::string test_crash_at;  // ORCH_TEST_CRASH_AT (test aid)
   std::string public_base_url;
   AuthConfig auth;
 };

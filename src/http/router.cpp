@@ -41,6 +41,12 @@ std::optional<json::Value> Exchange::json_body() {
   return std::move(*doc);
 }
 
+bool Exchange::require_scope(const std::string& scope) {
+  if (principal_ && principal_->has_scope(scope)) return true;
+  fail(Error(Code::forbidden_scope, "missing required scope: " + scope));
+  return false;
+}
+
 void Exchange::reply_json(int status, std::string body) {
   res_.status = status;
   res_.set_content(std::move(body), "application/json");

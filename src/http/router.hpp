@@ -37,6 +37,8 @@ class Exchange {
   // The authenticated caller (routes with auth only).
   const Principal& principal() const { return *principal_; }
   void set_principal(Principal p) { principal_ = std::move(p); }
+  // Fails the exchange with 403 FORBIDDEN_SCOPE unless the caller has `scope`.
+  bool require_scope(const std::string& scope);
   // "{id}" segments of the route pattern, by name.
   const std::string& param(const std::string& name) const { return params_.at(name); }
   std::map<std::string, std::string>& params() { return params_; }

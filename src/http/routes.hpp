@@ -13,4 +13,8 @@ class Router;
 // POST /api/v1/cart/commands
 void add_cart_routes(Router& router, actors::Runtime& runtime);
 
+// POST /api/v1/checkout/execute, POST /api/v1/payments/{capture,void,refund},
+// GET /api/v1/payments/{id}, GET /api/v1/orders/{id}, POST /api/v1/ops/reconciliation
+void add_checkout_routes(Router& router, actors::Runtime& runtime);
+
 }  // namespace orch::http

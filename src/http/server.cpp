@@ -83,6 +83,7 @@ Result<int> Server::bind() {
   im.router = std::make_unique<Router>(*im.auth, im.metrics);
   im.add_operational_routes();
   add_cart_routes(*im.router, im.runtime);
+  add_checkout_routes(*im.router, im.runtime);
 
   auto& svr = im.svr;
   const std::size_t threads = im.config.http_threads;
