@@ -182,8 +182,13 @@ void write_view_fields(Writer& w, const Cart& c) {
   w.end_array();
   w.field("geo_ok", c.geo_ok).field("status", to_string(c.status));
   w.field("merchant_id", c.merchant_id).field("tenant_id", c.tenant_id);
+}
+
+// "checkout": the transaction id once the cart is checked out (api.md 3).
+// Snapshots also keep the id of a checkout still running (the lock).
+void write_checkout(Writer& w, const Cart& c, bool with_running) {
   w.key("checkout");
-  if (c.transaction_id.empty())
+  if (c.transaction_id.empty() || (!with_running && c.status != CartStatus::checked_out))
     w.null();
   else
     w.value(c.transaction_id);
@@ -195,6 +200,7 @@ std::string cart_view_json(const Cart& c) {
   Writer w;
   w.begin_object();
   write_view_fields(w, c);
+  write_checkout(w, c, false);
   w.end_object();
   return w.take();
 }
@@ -203,6 +209,7 @@ std::string cart_snapshot_json(const Cart& c) {
   Writer w;
   w.begin_object();
   write_view_fields(w, c);
+  write_checkout(w, c, true);
   w.field("created_at_ms", c.created_at_ms).field("updated_at_ms", c.updated_at_ms);
   w.end_object();
   return w.take();
@@ -239,7 +246,9 @@ Result<Cart> cart_from_snapshot(std::string_view text) {
       ObjectReader ar(&v, "adjustments[]");
       Adjustment a;
       a.code = ar.string("code").value_or("");
-      a.kind = discount_kind_from(ar.string("type").value_or("")).value_or(DiscountKind::percentage);
+      auto kind = discount_kind_from(ar.string("type").value_or(""));
+      if (ar.ok() && !kind) ar.fail(Error(Code::store_error, "unknown adjustment type"));
+      a.kind = kind.value_or(DiscountKind::percentage);
       a.value = ar.int64("value").value_or(0);
       a.description = ar.string("description").value_or("");
       a.amount_minor = ar.int64("amount_minor").value_or(0);
@@ -249,9 +258,10 @@ Result<Cart> cart_from_snapshot(std::string_view text) {
   }
   c.geo_ok = r.boolean("geo_ok").value_or(true);
   auto status = r.string("status").value_or("draft");
-  c.status = status == "checkout_ready" ? CartStatus::checkout_ready
-             : status == "checked_out"  ? CartStatus::checked_out
-                                        : CartStatus::draft;
+  if (status == "checkout_ready") c.status = CartStatus::checkout_ready;
+  else if (status == "checked_out") c.status = CartStatus::checked_out;
+  else if (status == "draft") c.status = CartStatus::draft;
+  else r.fail(Error(Code::store_error, "unknown cart status '" + status + "'"));
   c.merchant_id = r.string("merchant_id").value_or("");
   c.tenant_id = r.string("tenant_id").value_or("");
   if (const auto* co = r.any("checkout"); co && co->is_string()) c.transaction_id = co->as_string();

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <unordered_set>
 
@@ -313,6 +315,76 @@ struct Converter {
 
 }  // namespace
 
+namespace {
+
+// Whether `text` holds a well-formed JSON number literal (outside strings)
+// whose value does not fit: an integer beyond 64 bits, or a real beyond
+// double. simdjson reports those as NUMBER_ERROR, like malformed numbers.
+bool has_out_of_range_number(std::string_view text) {
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) continue;
+    std::size_t start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '-' ||
+                               text[i] == '+' || text[i] == '.' || text[i] == 'e' || text[i] == 'E'))
+      ++i;
+    std::string token(text.substr(start, i - start));
+    --i;
+    // JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    std::size_t p = 0;
+    if (p < token.size() && token[p] == '-') ++p;
+    if (p >= token.size() || !std::isdigit(static_cast<unsigned char>(token[p]))) continue;
+    if (token[p] == '0' && p + 1 < token.size() && std::isdigit(static_cast<unsigned char>(token[p + 1])))
+      continue;
+    while (p < token.size() && std::isdigit(static_cast<unsigned char>(token[p]))) ++p;
+    bool integer = true;
+    if (p < token.size() && token[p] == '.') {
+      integer = false;
+      std::size_t q = ++p;
+      while (p < token.size() && std::isdigit(static_cast<unsigned char>(token[p]))) ++p;
+      if (p == q) continue;
+    }
+    if (p < token.size() && (token[p] == 'e' || token[p] == 'E')) {
+      integer = false;
+      ++p;
+      if (p < token.size() && (token[p] == '+' || token[p] == '-')) ++p;
+      std::size_t q = p;
+      while (p < token.size() && std::isdigit(static_cast<unsigned char>(token[p]))) ++p;
+      if (p == q) continue;
+    }
+    if (p != token.size()) continue;
+    if (integer) {
+      bool negative = token[0] == '-';
+      std::string_view digits = std::string_view(token).substr(negative ? 1 : 0);
+      if (negative) {
+        std::int64_t v;
+        if (std::from_chars(token.data(), token.data() + token.size(), v).ec == std::errc::result_out_of_range)
+          return true;
+      } else {
+        std::uint64_t v;
+        if (std::from_chars(digits.data(), digits.data() + digits.size(), v).ec == std::errc::result_out_of_range)
+          return true;
+      }
+    } else {
+      double d = std::strtod(token.c_str(), nullptr);
+      if (std::isinf(d)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<Value> parse(std::string_view text, ParseLimits limits) {
   // One parser per thread: parsers are not thread safe, and reusing one keeps
   // its buffers warm.
@@ -320,7 +392,8 @@ Result<Value> parse(std::string_view text, ParseLimits limits) {
   simdjson::dom::element root;
   auto err = parser.parse(text.data(), text.size(), true).get(root);
   if (err) {
-    if (err == simdjson::NUMBER_OUT_OF_RANGE)
+    if (err == simdjson::NUMBER_OUT_OF_RANGE ||
+        (err == simdjson::NUMBER_ERROR && has_out_of_range_number(text)))
       return Error(Code::amount_out_of_range, "a number in the JSON body is out of range");
     if (err == simdjson::EMPTY) return Error(Code::malformed_json, "request body is empty");
     if (err == simdjson::DEPTH_ERROR)
