@@ -6,6 +6,7 @@
 #include "actors/cart_pipeline.hpp"
 #include "actors/cart_state.hpp"
 #include "actors/ids.hpp"
+#include "actors/journal_append.hpp"
 #include "actors/streams.hpp"
 
 namespace orch::actors {
@@ -38,8 +39,7 @@ void append(Self* self, PendingCart p, std::vector<cart::EventBody> events) {
   if (every > 0 && new_version / every > st.stream_version / every)
     ws.puts.push_back(streams::cart_snapshot(st.stream, next, new_version));
 
-  self->request(st.deps->writer, st.deps->settings.journal_timeout, append_atom::value,
-                std::move(ws))
+  journal_append(self, *st.deps, std::move(ws))
       .then(
           [=](store::WriteResult& wr) mutable {
             auto& st = self->state;

@@ -21,6 +21,7 @@
 #include "actors/backend_work.hpp"
 #include "actors/cart_state.hpp"
 #include "actors/ids.hpp"
+#include "actors/journal_append.hpp"
 #include "actors/streams.hpp"
 #include "events/idempotency.hpp"
 #include "events/outbox.hpp"
@@ -87,7 +88,7 @@ void commit_step(Self* self, StepWrite w, std::function<void()> then) {
                           streams::encode_events(w.order, at)});
   ws.puts = std::move(w.puts);
   run.step_in_flight = true;
-  self->request(st.deps->writer, st.deps->settings.journal_timeout, append_atom::value, std::move(ws))
+  journal_append(self, *st.deps, std::move(ws))
       .then(
           [=](store::WriteResult& wr) {
             auto& st = self->state;
@@ -331,7 +332,7 @@ void write_rejection(Self* self, PendingCheckout p, const std::vector<std::strin
   ws.puts.push_back({store::Table::idempotency,
                      idempotency::checkout_key(r.tenant_id, r.merchant_id, r.idempotency_key),
                      idempotency::encode(rec), store::PutMode::insert_only});
-  self->request(st.deps->writer, st.deps->settings.journal_timeout, append_atom::value, std::move(ws))
+  journal_append(self, *st.deps, std::move(ws))
       .then(
           [=](store::WriteResult& wr) mutable {
             if (wr.status == store::WriteStatus::ok)
@@ -363,7 +364,7 @@ void begin_saga(Self* self, PendingCheckout p) {
                      idempotency::encode(rec), store::PutMode::insert_only});
   ws.puts.push_back({store::Table::index, streams::open_saga_key(st.stream.tenant, st.cart.cart_id), txn,
                      store::PutMode::upsert});
-  self->request(st.deps->writer, st.deps->settings.journal_timeout, append_atom::value, std::move(ws))
+  journal_append(self, *st.deps, std::move(ws))
       .then(
           [=](store::WriteResult& wr) mutable {
             auto& st = self->state;

@@ -20,8 +20,6 @@ struct Settings {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(300)};
   // A snapshot is written every this many events of a stream (0: never).
   std::uint64_t snapshot_every = 200;
-  // How long an actor waits for the journal writer before giving up.
-  std::chrono::milliseconds journal_timeout{std::chrono::seconds(30)};
   // Checkout policy (POLICY_MAX_TOTAL_MINOR, POLICY_BLOCKED_COUNTRIES).
   checkout::Policy policy;
   // How often the recovery supervisor looks for unfinished sagas and payment

@@ -6,6 +6,7 @@
 
 #include "actors/backend_work.hpp"
 #include "actors/ids.hpp"
+#include "actors/journal_append.hpp"
 #include "actors/messages.hpp"
 #include "actors/streams.hpp"
 #include "events/idempotency.hpp"
@@ -115,7 +116,7 @@ void settle(Self* self, Job job, payment::ProviderOutcome outcome) {
     ws.puts.push_back({store::Table::outbox_due, outbox::due_key(m.next_attempt_at_ms, m.id), m.id,
                        store::PutMode::upsert});
   }
-  self->request(st.deps->writer, st.deps->settings.journal_timeout, append_atom::value, std::move(ws))
+  journal_append(self, *st.deps, std::move(ws))
       .then(
           [=](store::WriteResult& wr) mutable {
             auto& st = self->state;
@@ -195,7 +196,7 @@ void start(Self* self, Job job) {
     idempotency::Record rec{true, fp, st.payment.cart_id, st.stream.id, 200, answer.body, std::nullopt};
     store::WriteSet ws;
     ws.puts.push_back({store::Table::idempotency, client_key, idempotency::encode(rec), store::PutMode::insert_only});
-    self->request(st.deps->writer, st.deps->settings.journal_timeout, append_atom::value, std::move(ws))
+    journal_append(self, *st.deps, std::move(ws))
         .then([=](store::WriteResult&) mutable { done(self, job, answer); },
               [=](caf::error&) mutable { done(self, job, answer); });
     return;
@@ -208,7 +209,7 @@ void start(Self* self, Job job) {
   ws.puts.push_back({store::Table::idempotency, client_key, idempotency::encode(rec), store::PutMode::insert_only});
   ws.puts.push_back({store::Table::index, streams::pending_payment_key(st.stream.tenant, st.stream.id), "",
                      store::PutMode::upsert});
-  self->request(st.deps->writer, st.deps->settings.journal_timeout, append_atom::value, std::move(ws))
+  journal_append(self, *st.deps, std::move(ws))
       .then(
           [=](store::WriteResult& wr) mutable {
             auto& st = self->state;

@@ -47,9 +47,11 @@ bool Exchange::require_scope(const std::string& scope) {
   return false;
 }
 
-void Exchange::reply_json(int status, std::string body) {
+void Exchange::reply_json(int status, std::string body) { reply(status, std::move(body), "application/json"); }
+
+void Exchange::reply(int status, std::string body, const char* content_type) {
   res_.status = status;
-  res_.set_content(std::move(body), "application/json");
+  res_.set_content(std::move(body), content_type);
   answered_ = true;
 }
 
@@ -117,6 +119,16 @@ void Router::run(const Route& route, Exchange& ex) const {
     ex.set_principal(std::move(*principal));
   }
   route.handler(ex);
+}
+
+std::string Router::allowed_methods(const std::string& path) const {
+  auto segments = split(path);
+  std::set<std::string> allowed;
+  for (const auto& r : routes_)
+    if (match(r, segments, nullptr)) allowed.insert(r.method);
+  std::string out;
+  for (const auto& m : allowed) out += (out.empty() ? "" : ", ") + m;
+  return out;
 }
 
 void Router::dispatch(const httplib::Request& req, httplib::Response& res) const {

@@ -49,6 +49,7 @@ class Exchange {
   std::optional<json::Value> json_body();
 
   void reply_json(int status, std::string body);
+  void reply(int status, std::string body, const char* content_type);
   void fail(const Error& error);
   bool answered() const { return answered_; }
 
@@ -78,6 +79,9 @@ class Router {
 
   // Entry point for every request.
   void dispatch(const httplib::Request& req, httplib::Response& res) const;
+
+  // The methods routed for `path` ("GET, POST"), empty when no route matches.
+  std::string allowed_methods(const std::string& path) const;
 
   // Request id of a request: the client's x-request-id when it is 1..128
   // visible ASCII characters, else a fresh one.

@@ -65,7 +65,7 @@ struct Server::Impl {
       auto accept = ex.request().get_header_value("Accept");
       if (accept.find("application/json") != std::string::npos)
         return ex.reply_json(200, metrics.json());
-      ex.reply_json(200, metrics.prometheus(&runtime.writer_stats()));
+      ex.reply(200, metrics.prometheus(&runtime.writer_stats()), "text/plain; version=0.0.4");
     });
   }
 };
@@ -114,6 +114,19 @@ Result<int> Server::bind() {
     res.set_header("X-Request-Id", id);
     Error e(code_for_library_status(res.status),
             message_for_library_status(res.status, impl_->config.max_body_bytes));
+    // A valid method that httplib does not dispatch (TRACE, CONNECT): answer
+    // like our router does for any method a route does not take.
+    if (res.status == 400 && (req.method == "TRACE" || req.method == "CONNECT")) {
+      auto allow = impl_->router->allowed_methods(req.path);
+      if (allow.empty()) {
+        res.status = 404;
+        e = Error(Code::route_not_found, "no route for " + req.method + " " + req.path);
+      } else {
+        res.status = 405;
+        res.set_header("Allow", allow);
+        e = Error(Code::method_not_allowed, "method " + req.method + " not allowed on " + req.path);
+      }
+    }
     res.set_content(error_body(e, id), "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }));
