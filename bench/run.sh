@@ -34,7 +34,7 @@ echo "== $(date -u +%FT%TZ) $(nproc) cores, $SECS s per run"
 out=$(wrk -t2 -c64 -d${SECS}s --timeout 5s --latency http://127.0.0.1:$PORT/health/live)
 report "GET /health/live" 64 "$out"
 
-build-bench/bench_setup http://127.0.0.1:$PORT 4096 "$WORK/carts.txt" >/dev/null
+build-bench/bench/bench_setup http://127.0.0.1:$PORT 4096 "$WORK/carts.txt" >/dev/null
 for c in 1 16 64; do
   t=2; [ "$c" = 1 ] && t=1
   out=$(BENCH_CARTS="$WORK/carts.txt" BENCH_THREADS=$t wrk -t$t -c$c -d${SECS}s --timeout 5s --latency \
@@ -44,4 +44,4 @@ done
 curl -s http://127.0.0.1:$PORT/metrics | grep -E '^journal_(commits|write_sets|events)_total'
 
 kill $SRV; wait $SRV 2>/dev/null || true
-build-bench/journal_bench "$WORK/jbench" 5 64
+build-bench/bench/journal_bench "$WORK/jbench" 5 64

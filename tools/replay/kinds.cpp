@@ -183,11 +183,33 @@ Result<std::string> cart_state_json(store::Journal& journal, const store::Stream
   return codec::cart_snapshot_json(loaded->cart);
 }
 
+// ------------------------------------------- checkouts, payments, orders
+
+template <auto Decode>
+std::optional<std::string> check_decodes(const store::StoredEvent& e) {
+  auto body = Decode(e.data.type, e.data.schema, e.data.payload);
+  if (!body) return body.error().message;
+  return std::nullopt;
+}
+
+template <auto Load, auto Render>
+Result<std::string> state_of(store::Journal& journal, const store::StreamId& stream,
+                             std::optional<std::uint64_t> at) {
+  auto loaded = Load(journal, stream, at);
+  if (!loaded) return loaded.error();
+  return Render(loaded->state);
+}
+
 // ------------------------------------------------------------------ registry
 
 const Kind kinds[] = {
     {streams::cart_kind, check_cart_event, check_cart_stream, cart_state_json},
-    // {"checkout", check_checkout_event, check_checkout_stream, checkout_state_json},
+    {streams::checkout_kind, check_decodes<codec::decode_checkout_event>, nullptr,
+     state_of<streams::load_saga, codec::saga_json>},
+    {streams::payment_kind, check_decodes<codec::decode_payment_event>, nullptr,
+     state_of<streams::load_payment, codec::payment_view_json>},
+    {streams::order_kind, check_decodes<codec::decode_order_event>, nullptr,
+     state_of<streams::load_order, codec::order_view_json>},
 };
 
 const Kind generic{"", check_json_event, nullptr, nullptr};
