@@ -13,6 +13,8 @@
 
 #include "actors/runtime.hpp"
 #include "adapters/demo_backends.hpp"
+#include "adapters/http_backends.hpp"
+#include "adapters/outbox_sinks.hpp"
 #include "http/config.hpp"
 #include "http/logging.hpp"
 #include "http/server.hpp"
@@ -31,7 +33,33 @@ orch::Result<orch::adapters::Backends> make_backends(const orch::http::Config& c
     options.faults = *faults;
     spdlog::warn("DEMO_FAULTS is set: demo back-ends will fail on purpose ({})", config.demo_faults);
   }
-  return orch::adapters::make_demo_backends(std::move(*data), std::move(options));
+  auto demo = orch::adapters::make_demo_backends(std::move(*data), std::move(options));
+  if (!demo) return demo.error();
+  orch::adapters::HttpBackendSettings http;
+  http.catalog_url = config.catalog_url;
+  http.pricing_url = config.pricing_url;
+  http.tax_url = config.tax_url;
+  http.geo_url = config.geo_url;
+  http.payment_url = config.payment_url;
+  http.receipt_url = config.receipt_url;
+  http.connect_timeout = std::chrono::milliseconds(config.provider_connect_timeout_ms);
+  http.timeout = std::chrono::milliseconds(config.provider_timeout_ms);
+  http.max_retries = config.provider_max_retries;
+  http.retry_backoff = std::chrono::milliseconds(config.provider_retry_backoff_ms);
+  http.breaker_failures = config.provider_breaker_failures;
+  http.breaker_open = std::chrono::milliseconds(config.provider_breaker_open_ms);
+  return orch::adapters::with_http_backends(std::move(*demo), http);
+}
+
+orch::Result<std::shared_ptr<orch::adapters::OutboxSink>> make_outbox_sink(const orch::http::Config& config) {
+  if (config.outbox_webhook_url.empty())
+    return orch::adapters::make_file_sink(config.data_dir + "/deliveries.jsonl");
+  orch::adapters::WebhookSettings s;
+  s.url = config.outbox_webhook_url;
+  s.secret = config.outbox_webhook_secret;
+  s.connect_timeout = std::chrono::milliseconds(config.provider_connect_timeout_ms);
+  s.timeout = std::chrono::milliseconds(config.provider_timeout_ms);
+  return orch::adapters::make_webhook_sink(s);
 }
 
 void print_banner(const orch::http::Config& config, int port) {
@@ -87,6 +115,11 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", backends.error().message);
     return 1;
   }
+  auto sink = make_outbox_sink(config);
+  if (!sink) {
+    spdlog::critical("{}", sink.error().message);
+    return 1;
+  }
 
   orch::actors::RuntimeOptions options;
   options.journal.dir = config.data_dir;
@@ -102,6 +135,14 @@ int main(int argc, char** argv) {
   options.settings.policy.blocked_countries = config.policy_blocked_countries;
   options.settings.recovery_interval = std::chrono::seconds(config.recovery_interval_seconds);
   options.settings.crash_at = config.test_crash_at;
+  options.outbox_sink = *sink;
+  options.outbox.retry = {config.outbox_max_attempts, config.outbox_backoff_ms, config.outbox_backoff_max_ms};
+  options.outbox.poll = std::chrono::milliseconds(config.outbox_poll_ms);
+  options.outbox.concurrency = config.outbox_concurrency;
+  options.outbox.lease = std::chrono::milliseconds(config.outbox_lease_ms);
+  options.outbox.dead_letter_retry = std::chrono::seconds(config.dead_letter_retry_seconds);
+  options.outbox.background = config.outbox_background;
+  options.inbox_retention = std::chrono::hours(config.inbox_retention_hours);
   if (!config.test_crash_at.empty())
     spdlog::warn("ORCH_TEST_CRASH_AT={}: the process will kill itself at that checkout step", config.test_crash_at);
   auto runtime = orch::actors::Runtime::start(std::move(options));
@@ -118,8 +159,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   print_banner(config, *port);
-  spdlog::info("listening on {}:{} ({} mode, data dir {})", config.bind_host, *port,
-               config.production ? "production" : "development", config.data_dir);
+  spdlog::info("listening on {}:{} ({} mode, data dir {}, outbox to {})", config.bind_host, *port,
+               config.production ? "production" : "development", config.data_dir, (*sink)->describe());
 
   std::atomic<bool> serving{true};
   std::thread signal_thread([&] {

@@ -14,20 +14,27 @@
 
 namespace orch::actors {
 
+// Always on the blocking pool (work that blocks whatever the back-ends are,
+// like writing to a webhook).
 template <class Self, class Work, class Then>
-void run_backend_work(Self* self, const Deps& deps, Work work, Then then) {
-  if (deps.backends.in_process) {
-    then(work());
-    return;
-  }
+void run_blocking(Self* self, BlockingExecutor& executor, Work work, Then then) {
   auto handle = caf::actor_cast<caf::actor>(self);
-  deps.executor->submit([handle, work = std::move(work), then = std::move(then)]() mutable {
+  executor.submit([handle, work = std::move(work), then = std::move(then)]() mutable {
     auto result = work();
     caf::anon_send(handle, job_done_atom::value,
                    Completion{[then = std::move(then), result = std::move(result)]() mutable {
                      then(std::move(result));
                    }});
   });
+}
+
+template <class Self, class Work, class Then>
+void run_backend_work(Self* self, const Deps& deps, Work work, Then then) {
+  if (deps.backends.in_process) {
+    then(work());
+    return;
+  }
+  run_blocking(self, *deps.executor, std::move(work), std::move(then));
 }
 
 }  // namespace orch::actors

@@ -28,6 +28,10 @@ void BlockingExecutor::shutdown() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
+    // Work not started yet is dropped: its owners are stopping too, and
+    // everything it would have done is recorded as pending in the journal
+    // (resumed after the next start).
+    jobs_.clear();
   }
   cv_.notify_all();
   for (auto& t : threads_)

@@ -16,12 +16,13 @@ namespace orch::actors {
 class BlockingExecutor {
  public:
   explicit BlockingExecutor(std::size_t threads);
-  ~BlockingExecutor();  // runs what is queued, then joins
+  ~BlockingExecutor();  // shutdown()
   BlockingExecutor(const BlockingExecutor&) = delete;
   BlockingExecutor& operator=(const BlockingExecutor&) = delete;
 
   void submit(std::function<void()> job);
-  // Stop accepting work, finish queued jobs, join the threads. Idempotent.
+  // Stop accepting work, drop queued jobs, let running ones finish, join
+  // the threads. Idempotent.
   void shutdown();
 
  private:

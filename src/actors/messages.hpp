@@ -27,6 +27,7 @@
 #include "events/checkout.hpp"
 #include "events/error.hpp"
 #include "events/order.hpp"
+#include "events/outbox.hpp"
 #include "events/payment.hpp"
 #include "store/journal.hpp"
 
@@ -43,6 +44,13 @@ using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using payment_atom = caf::atom_constant<caf::atom("payment")>;
 using read_payment_atom = caf::atom_constant<caf::atom("readpay")>;
 using read_order_atom = caf::atom_constant<caf::atom("readorder")>;
+// outbox supervisor
+using process_atom = caf::atom_constant<caf::atom("oprocess")>;
+using stats_atom = caf::atom_constant<caf::atom("ostats")>;
+using dead_letters_atom = caf::atom_constant<caf::atom("deadlist")>;
+using replay_atom = caf::atom_constant<caf::atom("dlreplay")>;
+// inbox
+using inbox_atom = caf::atom_constant<caf::atom("inbox")>;
 
 struct CartRequest {
   std::string tenant_id;
@@ -77,6 +85,14 @@ struct PaymentCall {
 
 using PaymentRead = Result<payment::Payment>;
 using OrderRead = Result<order::Order>;
+using DeadLetters = Result<std::vector<outbox::Message>>;
+
+struct InboxCall {
+  std::string tenant_id;
+  std::string message_id;
+  std::string payload;  // JSON, "" when none
+};
+using InboxReply = Result<bool>;  // accepted (first time seen)
 
 // A closure produced by blocking work on another thread, to be run inside the
 // actor that asked for the work (so it may touch that actor's state).
@@ -94,5 +110,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::CheckoutCall)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::PaymentCall)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::PaymentRead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::OrderRead)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::DeadLetters)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::InboxCall)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::InboxReply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::store::WriteSet)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::store::WriteResult)

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "actors/front_actor.hpp"
+#include "actors/inbox_actor.hpp"
 #include "actors/journal_writer.hpp"
 #include "actors/messages.hpp"
 #include "actors/recovery.hpp"
@@ -33,6 +34,9 @@ struct Runtime::Impl {
   caf::actor writer;
   caf::actor front;
   caf::actor recovery;
+  caf::actor outbox;
+  caf::actor inbox;
+  OutboxCounters outbox_counters;
   std::once_flag stopped;
 
 };
@@ -52,6 +56,23 @@ Result<T> ask(caf::actor_system& sys, const caf::actor& front, std::chrono::mill
                    out.emplace(Error(Code::timeout, "the request did not complete in time"));
                  else
                    out.emplace(Error(Code::internal_error, "request failed: " + sys.render(err)));
+               });
+  return std::move(*out);
+}
+
+// The same for actors that answer a plain T (no Result).
+template <class T, class... Ts>
+Result<T> ask_plain(caf::actor_system& sys, const caf::actor& dest, std::chrono::milliseconds timeout,
+                    Ts&&... xs) {
+  std::optional<Result<T>> out;
+  caf::scoped_actor self{sys};
+  self->request(dest, timeout, std::forward<Ts>(xs)...)
+      .receive([&](T& reply) { out.emplace(std::move(reply)); },
+               [&](caf::error& err) {
+                 if (err == caf::sec::request_timeout)
+                   out.emplace(Error(Code::timeout, "the request did not complete in time"));
+                 else
+                   out.emplace(Error(Code::internal_error, sys.render(err)));
                });
   return std::move(*out);
 }
@@ -84,6 +105,10 @@ Result<std::unique_ptr<Runtime>> Runtime::start(RuntimeOptions options) {
   auto shared = std::shared_ptr<const Deps>(std::move(deps));
   impl->front = spawn_front_actor(*impl->system, shared);
   impl->recovery = spawn_recovery_supervisor(*impl->system, shared, impl->front);
+  if (impl->options.outbox_sink)
+    impl->outbox = spawn_outbox_supervisor(*impl->system, shared, impl->options.outbox_sink,
+                                           impl->options.outbox, impl->outbox_counters);
+  impl->inbox = spawn_inbox_actor(*impl->system, shared, impl->options.inbox_retention);
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
 }
 
@@ -139,9 +164,43 @@ Result<std::vector<payment::ReconcileItem>> Runtime::reconcile(const std::string
   return out;
 }
 
+Result<OutboxReport> Runtime::process_outbox(std::uint32_t max_attempts) {
+  if (!impl_->outbox) return Error(Code::internal_error, "no outbox sink configured");
+  return ask_plain<OutboxReport>(*impl_->system, impl_->outbox, impl_->options.request_timeout,
+                                 process_atom::value, max_attempts);
+}
+
+Result<OutboxStats> Runtime::outbox_stats() {
+  if (!impl_->outbox) return Error(Code::internal_error, "no outbox sink configured");
+  return ask_plain<OutboxStats>(*impl_->system, impl_->outbox, impl_->options.request_timeout,
+                                stats_atom::value);
+}
+
+Result<std::vector<outbox::Message>> Runtime::dead_letters() {
+  if (!impl_->outbox) return Error(Code::internal_error, "no outbox sink configured");
+  return ask<std::vector<outbox::Message>>(*impl_->system, impl_->outbox, impl_->options.request_timeout,
+                                           dead_letters_atom::value);
+}
+
+Result<bool> Runtime::replay_dead_letter(const std::string& message_id) {
+  if (!impl_->outbox) return Error(Code::internal_error, "no outbox sink configured");
+  return ask_plain<bool>(*impl_->system, impl_->outbox, impl_->options.request_timeout, replay_atom::value,
+                         message_id);
+}
+
+Result<bool> Runtime::accept_incoming(const std::string& tenant, const std::string& message_id,
+                                      std::string payload) {
+  return ask<bool>(*impl_->system, impl_->inbox, impl_->options.request_timeout, inbox_atom::value,
+                   InboxCall{tenant, message_id, std::move(payload)});
+}
+
+const OutboxCounters& Runtime::outbox_counters() const { return impl_->outbox_counters; }
+
 void Runtime::shutdown() {
   std::call_once(impl_->stopped, [this] {
     caf::anon_send_exit(impl_->recovery, caf::exit_reason::user_shutdown);
+    if (impl_->outbox) caf::anon_send_exit(impl_->outbox, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(impl_->inbox, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(impl_->front, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(impl_->writer, caf::exit_reason::user_shutdown);
     impl_->executor->shutdown();
@@ -149,6 +208,8 @@ void Runtime::shutdown() {
     impl_->front = nullptr;
     impl_->writer = nullptr;
     impl_->recovery = nullptr;
+    impl_->outbox = nullptr;
+    impl_->inbox = nullptr;
     impl_->system.reset();
     impl_->journal->sync();
     impl_->journal.reset();

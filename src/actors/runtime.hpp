@@ -10,6 +10,7 @@
 #include <string>
 
 #include "actors/deps.hpp"
+#include "actors/outbox_supervisor.hpp"
 #include "adapters/backends.hpp"
 #include "events/cart.hpp"
 #include "events/checkout.hpp"
@@ -36,6 +37,10 @@ struct RuntimeOptions {
   std::size_t scheduler_threads = 2;
   std::size_t blocking_threads = 32;  // threads for blocking back-end calls
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
+  // Outbox delivery: where (a webhook, or a JSON-lines file) and how.
+  std::shared_ptr<adapters::OutboxSink> outbox_sink;
+  OutboxSettings outbox;
+  std::chrono::milliseconds inbox_retention{std::chrono::hours(168)};
 };
 
 class Runtime {
@@ -69,11 +74,22 @@ class Runtime {
                                                      const std::vector<std::string>& transaction_ids,
                                                      const std::string& request_id);
 
+  // Outbox and dead letters (api.md 6).
+  Result<OutboxReport> process_outbox(std::uint32_t max_attempts);
+  Result<OutboxStats> outbox_stats();
+  Result<std::vector<outbox::Message>> dead_letters();
+  Result<bool> replay_dead_letter(const std::string& message_id);
+
+  // Inbox: true the first time (tenant, message_id) is seen within the retention.
+  Result<bool> accept_incoming(const std::string& tenant, const std::string& message_id,
+                               std::string payload);
+
   // Stops the actors, flushes and closes the journal. Idempotent. Callers
   // must have stopped sending commands.
   void shutdown();
 
   const WriterStats& writer_stats() const;
+  const OutboxCounters& outbox_counters() const;
   store::Journal& journal();
 
  private:

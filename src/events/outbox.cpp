@@ -1,5 +1,8 @@
 #include "events/outbox.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include "events/json.hpp"
 
 namespace orch::outbox {
@@ -12,6 +15,8 @@ std::string encode(const Message& m) {
   w.field("created_at_ms", m.created_at_ms).field("attempts", static_cast<std::uint64_t>(m.attempts));
   w.field("next_attempt_at_ms", m.next_attempt_at_ms);
   w.field("last_attempt_at_ms", m.last_attempt_at_ms).field("last_error", m.last_error);
+  w.field("dead_lettered_at_ms", m.dead_lettered_at_ms);
+  w.field("claimed_until_ms", m.claimed_until_ms).field("claimed_by", m.claimed_by);
   w.end_object();
   return w.take();
 }
@@ -31,8 +36,65 @@ Result<Message> decode(std::string_view row) {
   m.next_attempt_at_ms = r.int64("next_attempt_at_ms").value_or(0);
   m.last_attempt_at_ms = r.int64("last_attempt_at_ms").value_or(0);
   m.last_error = r.string("last_error").value_or("");
+  m.dead_lettered_at_ms = r.int64("dead_lettered_at_ms", false).value_or(0);
+  m.claimed_until_ms = r.int64("claimed_until_ms", false).value_or(0);
+  m.claimed_by = r.string("claimed_by", false).value_or("");
   if (!r.ok()) return Error(Code::store_error, "cannot decode outbox row: " + r.error().message);
   return m;
+}
+
+std::int64_t next_attempt_at(const RetryPolicy& p, std::uint32_t attempts, std::int64_t now_ms,
+                             double jitter) {
+  std::int64_t delay = p.base_ms;
+  for (std::uint32_t i = 1; i < attempts && delay < p.max_ms; ++i) delay *= 2;
+  delay = std::min(delay, p.max_ms);
+  delay += static_cast<std::int64_t>(static_cast<double>(delay) * 0.5 * std::clamp(jitter, 0.0, 1.0));
+  return now_ms + std::max(delay, p.base_ms);
+}
+
+AfterFailure after_failure(const Message& m, const RetryPolicy& p, const std::string& error,
+                           std::int64_t now_ms, double jitter) {
+  AfterFailure out{m, false};
+  Message& n = out.message;
+  n.attempts += 1;
+  n.last_error = error;
+  n.last_attempt_at_ms = now_ms;
+  n.claimed_until_ms = 0;
+  n.claimed_by.clear();
+  if (n.attempts >= p.max_attempts) {
+    out.dead_letter = true;
+    n.dead_lettered_at_ms = now_ms;
+  } else {
+    n.next_attempt_at_ms = next_attempt_at(p, n.attempts, now_ms, jitter);
+  }
+  return out;
+}
+
+Message requeued(const Message& dead, std::int64_t now_ms) {
+  Message m = dead;
+  m.attempts = 0;
+  m.next_attempt_at_ms = now_ms;
+  m.dead_lettered_at_ms = 0;
+  m.claimed_until_ms = 0;
+  m.claimed_by.clear();
+  return m;
+}
+
+std::string dead_letter_list_json(std::vector<Message> entries) {
+  std::sort(entries.begin(), entries.end(), [](const Message& a, const Message& b) {
+    return std::tie(a.dead_lettered_at_ms, a.id) < std::tie(b.dead_lettered_at_ms, b.id);
+  });
+  json::Writer w;
+  w.begin_array();
+  for (const auto& m : entries) {
+    w.begin_object().field("id", m.id).field("topic", m.topic).field("tenant_id", m.tenant_id);
+    w.field("correlation_id", m.correlation_id).field("attempts", static_cast<std::uint64_t>(m.attempts));
+    w.field("last_error", m.last_error).field("created_at_ms", m.created_at_ms);
+    w.field("last_attempt_at_ms", m.last_attempt_at_ms).field("dead_lettered_at_ms", m.dead_lettered_at_ms);
+    w.end_object();
+  }
+  w.end_array();
+  return w.take();
 }
 
 std::string due_key(std::int64_t due_at_ms, const std::string& id) {

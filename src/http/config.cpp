@@ -94,6 +94,26 @@ environment (blank means unset):
   POLICY_BLOCKED_COUNTRIES  comma-separated country codes whose checkouts are rejected
   RECOVERY_INTERVAL_SECONDS how often unfinished checkouts and payment operations are retried (default 30)
 
+outbox and inbox:
+  OUTBOX_WEBHOOK_URL   deliver outbox messages by POST to this URL (default: append to <data dir>/deliveries.jsonl)
+  OUTBOX_WEBHOOK_SECRET  HMAC-SHA256 key of the X-Signature header
+  OUTBOX_MAX_ATTEMPTS  a message that keeps failing is dead-lettered after this many attempts (default 8)
+  OUTBOX_BACKOFF_MS    first retry delay, doubled per attempt, with jitter (default 100)
+  OUTBOX_BACKOFF_MAX_MS  longest retry delay (default 60000)
+  OUTBOX_POLL_MS       how often the supervisor looks for due messages (default 200)
+  OUTBOX_CONCURRENCY   deliveries in flight at once (default 8)
+  OUTBOX_LEASE_MS      a delivery claims its message for this long (default 30000)
+  OUTBOX_DELIVERY      "off": no background delivery, only POST /api/v1/ops/outbox/process (default on)
+  DEAD_LETTER_RETRY_SECONDS  re-queue dead letters older than this (default 0 = never)
+  INBOX_RETENTION_HOURS  incoming event ids are remembered this long (default 168)
+
+HTTP back-ends (unset: the demo back-end; production needs all six):
+  CATALOG_BASE_URL, PRICING_BASE_URL, TAX_BASE_URL, GEO_BASE_URL, PAYMENT_BASE_URL, RECEIPT_BASE_URL
+  PROVIDER_CONNECT_TIMEOUT_MS  (default 2000)    PROVIDER_TIMEOUT_MS     per attempt (default 10000)
+  PROVIDER_MAX_RETRIES         (default 3)       PROVIDER_RETRY_BACKOFF_MS  (default 100)
+  PROVIDER_BREAKER_FAILURES    failures that open a back-end's circuit (default 5)
+  PROVIDER_BREAKER_OPEN_MS     how long it stays open before a probe (default 5000)
+
 test aids (never set these in production):
   DEMO_FAULTS          fail or delay the Nth call of a demo back-end operation, e.g.
                        "payment.capture#1=fail,receipt.generate#*=fail,payment.authorize#2=delay:300"
@@ -174,6 +194,20 @@ ParsedConfig parse_config(int argc, const char* const* argv, const EnvLookup& en
   number("SNAPSHOT_EVERY", c.snapshot_every, 0, 1000000);
   number("SHUTDOWN_DELAY_MS", c.shutdown_delay_ms, 0, 60000);
   number("RECOVERY_INTERVAL_SECONDS", c.recovery_interval_seconds, 1, 86400);
+  number("OUTBOX_MAX_ATTEMPTS", c.outbox_max_attempts, 1, 1000);
+  number("OUTBOX_BACKOFF_MS", c.outbox_backoff_ms, 1, 3600000);
+  number("OUTBOX_BACKOFF_MAX_MS", c.outbox_backoff_max_ms, 1, 86400000);
+  number("OUTBOX_POLL_MS", c.outbox_poll_ms, 10, 60000);
+  number("OUTBOX_CONCURRENCY", c.outbox_concurrency, 1, 256);
+  number("OUTBOX_LEASE_MS", c.outbox_lease_ms, 100, 3600000);
+  number("DEAD_LETTER_RETRY_SECONDS", c.dead_letter_retry_seconds, 0, 86400 * 30);
+  number("INBOX_RETENTION_HOURS", c.inbox_retention_hours, 1, 24 * 365);
+  number("PROVIDER_CONNECT_TIMEOUT_MS", c.provider_connect_timeout_ms, 1, 600000);
+  number("PROVIDER_TIMEOUT_MS", c.provider_timeout_ms, 1, 600000);
+  number("PROVIDER_MAX_RETRIES", c.provider_max_retries, 0, 20);
+  number("PROVIDER_RETRY_BACKOFF_MS", c.provider_retry_backoff_ms, 0, 60000);
+  number("PROVIDER_BREAKER_FAILURES", c.provider_breaker_failures, 1, 1000);
+  number("PROVIDER_BREAKER_OPEN_MS", c.provider_breaker_open_ms, 1, 3600000);
   if (error.empty() && env("POLICY_MAX_TOTAL_MINOR")) {
     std::int64_t max = 0;
     number("POLICY_MAX_TOTAL_MINOR", max, 0, std::numeric_limits<std::int64_t>::max());
@@ -184,6 +218,18 @@ ParsedConfig parse_config(int argc, const char* const* argv, const EnvLookup& en
 
   if (auto v = env("DEMO_DATA_DIR")) c.demo_data_dir = *v;
   if (auto v = env("DEMO_FAULTS")) c.demo_faults = *v;
+  if (auto v = env("OUTBOX_WEBHOOK_URL")) c.outbox_webhook_url = *v;
+  if (auto v = env("OUTBOX_WEBHOOK_SECRET")) c.outbox_webhook_secret = *v;
+  if (auto v = env("OUTBOX_DELIVERY")) {
+    if (*v != "on" && *v != "off") return ParsedConfig{std::nullopt, false, "OUTBOX_DELIVERY must be on or off"};
+    c.outbox_background = *v == "on";
+  }
+  if (auto v = env("CATALOG_BASE_URL")) c.catalog_url = *v;
+  if (auto v = env("PRICING_BASE_URL")) c.pricing_url = *v;
+  if (auto v = env("TAX_BASE_URL")) c.tax_url = *v;
+  if (auto v = env("GEO_BASE_URL")) c.geo_url = *v;
+  if (auto v = env("PAYMENT_BASE_URL")) c.payment_url = *v;
+  if (auto v = env("RECEIPT_BASE_URL")) c.receipt_url = *v;
   if (auto v = env("POLICY_BLOCKED_COUNTRIES")) c.policy_blocked_countries = split_list(*v);
   if (auto v = env("ORCH_TEST_CRASH_AT")) {
     static const std::vector<std::string> points = {"after_authorize", "after_capture", "after_order",
@@ -207,6 +253,14 @@ ParsedConfig parse_config(int argc, const char* const* argv, const EnvLookup& en
     if (c.auth.bearer_token.empty() && c.auth.tokens_file.empty())
       return ParsedConfig{std::nullopt, false,
                           "production config: AUTH_BEARER_TOKEN or AUTH_TOKENS_FILE required in production"};
+    const std::pair<const char*, const std::string*> urls[] = {
+        {"CATALOG_BASE_URL", &c.catalog_url}, {"PRICING_BASE_URL", &c.pricing_url},
+        {"TAX_BASE_URL", &c.tax_url},         {"GEO_BASE_URL", &c.geo_url},
+        {"PAYMENT_BASE_URL", &c.payment_url}, {"RECEIPT_BASE_URL", &c.receipt_url}};
+    for (const auto& [name, value] : urls)
+      if (value->empty())
+        return ParsedConfig{std::nullopt, false,
+                            std::string("production config: ") + name + " required in production"};
   }
   out.config = std::move(c);
   return out;

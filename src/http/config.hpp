@@ -45,6 +45,26 @@ struct Config {
   std::vector<std::string> policy_blocked_countries;
   std::int64_t recovery_interval_seconds = 30;
   std::string test_crash_at;  // ORCH_TEST_CRASH_AT (test aid)
+  // Outbox and inbox.
+  std::string outbox_webhook_url;
+  std::string outbox_webhook_secret;
+  std::uint32_t outbox_max_attempts = 8;
+  std::int64_t outbox_backoff_ms = 100;
+  std::int64_t outbox_backoff_max_ms = 60000;
+  std::int64_t outbox_poll_ms = 200;
+  std::size_t outbox_concurrency = 8;
+  std::int64_t outbox_lease_ms = 30000;
+  bool outbox_background = true;  // OUTBOX_DELIVERY=off: only POST /api/v1/ops/outbox/process delivers
+  std::int64_t dead_letter_retry_seconds = 0;
+  std::int64_t inbox_retention_hours = 168;
+  // HTTP back-ends (each unset one is the demo back-end; production needs all six).
+  std::string catalog_url, pricing_url, tax_url, geo_url, payment_url, receipt_url;
+  std::int64_t provider_connect_timeout_ms = 2000;
+  std::int64_t provider_timeout_ms = 10000;
+  int provider_max_retries = 3;
+  std::int64_t provider_retry_backoff_ms = 100;
+  int provider_breaker_failures = 5;
+  std::int64_t provider_breaker_open_ms = 5000;
   std::string public_base_url;
   AuthConfig auth;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "actors/journal_writer.hpp"
+#include "actors/outbox_supervisor.hpp"
 #include "events/json.hpp"
 
 namespace orch::http {
@@ -18,7 +19,7 @@ void Metrics::request_finished(int status, double seconds) {
   finished_.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string Metrics::prometheus(const actors::WriterStats* writer) const {
+std::string Metrics::prometheus(const actors::WriterStats* writer, const actors::OutboxCounters* outbox) const {
   auto load = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
   std::string out;
   out += "# HELP http_requests_total HTTP requests received.\n# TYPE http_requests_total counter\n";
@@ -51,6 +52,16 @@ std::string Metrics::prometheus(const actors::WriterStats* writer) const {
     out += "# HELP journal_events_total Events appended to the journal.\n"
            "# TYPE journal_events_total counter\n";
     out += fmt::format("journal_events_total {}\n", load(writer->events));
+  }
+  if (outbox) {
+    out += "# HELP outbox_delivered_total Outbox messages delivered.\n# TYPE outbox_delivered_total counter\n";
+    out += fmt::format("outbox_delivered_total {}\n", load(outbox->delivered));
+    out += "# HELP outbox_failed_attempts_total Failed outbox delivery attempts.\n"
+           "# TYPE outbox_failed_attempts_total counter\n";
+    out += fmt::format("outbox_failed_attempts_total {}\n", load(outbox->failed));
+    out += "# HELP outbox_dead_lettered_total Outbox messages moved to the dead-letter table.\n"
+           "# TYPE outbox_dead_lettered_total counter\n";
+    out += fmt::format("outbox_dead_lettered_total {}\n", load(outbox->dead_lettered));
   }
   return out;
 }

@@ -10,6 +10,7 @@
 
 namespace orch::actors {
 struct WriterStats;
+struct OutboxCounters;
 }
 
 namespace orch::http {
@@ -20,7 +21,7 @@ class Metrics {
   // status of the response and how long it took.
   void request_finished(int status, double seconds);
 
-  std::string prometheus(const actors::WriterStats* writer) const;
+  std::string prometheus(const actors::WriterStats* writer, const actors::OutboxCounters* outbox) const;
   std::string json() const;
 
  private:

@@ -17,4 +17,8 @@ void add_cart_routes(Router& router, actors::Runtime& runtime);
 // GET /api/v1/payments/{id}, GET /api/v1/orders/{id}, POST /api/v1/ops/reconciliation
 void add_checkout_routes(Router& router, actors::Runtime& runtime);
 
+// /api/v1/ops/outbox/process, /api/v1/ops/outbox, /api/v1/ops/dead-letter,
+// /api/v1/ops/dead-letter/replay, /api/v1/events/incoming
+void add_ops_routes(Router& router, actors::Runtime& runtime);
+
 }  // namespace orch::http

@@ -65,7 +65,8 @@ struct Server::Impl {
       auto accept = ex.request().get_header_value("Accept");
       if (accept.find("application/json") != std::string::npos)
         return ex.reply_json(200, metrics.json());
-      ex.reply(200, metrics.prometheus(&runtime.writer_stats()), "text/plain; version=0.0.4");
+      ex.reply(200, metrics.prometheus(&runtime.writer_stats(), &runtime.outbox_counters()),
+               "text/plain; version=0.0.4");
     });
   }
 };
@@ -84,6 +85,7 @@ Result<int> Server::bind() {
   im.add_operational_routes();
   add_cart_routes(*im.router, im.runtime);
   add_checkout_routes(*im.router, im.runtime);
+  add_ops_routes(*im.router, im.runtime);
 
   auto& svr = im.svr;
   const std::size_t threads = im.config.http_threads;

@@ -189,6 +189,9 @@ class Journal {
   virtual Read<std::vector<std::pair<std::string, std::string>>> scan(
       Table table, std::string_view prefix, std::string_view from, std::size_t max) = 0;
 
+  // Number of rows in a table.
+  virtual Read<std::size_t> count(Table table) = 0;
+
   // Force everything to disk (used at shutdown; commits already sync).
   virtual void sync() = 0;
   // Map size currently in use, in bytes.

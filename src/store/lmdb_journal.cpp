@@ -662,6 +662,16 @@ class LmdbJournal final : public Journal {
     return ok_read(std::move(out));
   }
 
+  Read<std::size_t> count(Table table) override {
+    if (!valid_table(table)) return fail_read<std::size_t>("count: unknown table");
+    ReadTxn rt(*this);
+    if (rt.rc != 0) return fail_read<std::size_t>(error("count " + std::string(table_name(table)), rt.rc));
+    MDB_stat stat;
+    const int rc = mdb_stat(rt.txn, dbi_[kFirstTable + static_cast<int>(table)], &stat);
+    if (rc != 0) return fail_read<std::size_t>(error("count " + std::string(table_name(table)), rc));
+    return ok_read<std::size_t>(stat.ms_entries);
+  }
+
   void sync() override {
     if (!read_only_) mdb_env_sync(env_, 1);
   }
