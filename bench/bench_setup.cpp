@@ -1,6 +1,8 @@
-// bench_setup URL N OUT: creates N carts on the server at URL (8 client
-// threads, keep-alive) and writes their ids to OUT, one per line, for the wrk
-// scripts to use.
+// bench_setup URL N OUT [ready]: creates N carts on the server at URL (8
+// client threads, keep-alive) and writes one line per cart to OUT:
+//   plain:  <cart_id>
+//   ready:  <cart_id> <version> <total_minor>   (one rose added, start_checkout done)
+// for the wrk scripts in bench/.
 #include <httplib.h>
 
 #include <atomic>
@@ -13,14 +15,27 @@
 
 #include "events/json.hpp"
 
+namespace {
+
+std::optional<orch::json::Value> post(httplib::Client& cli, const std::string& body) {
+  auto res = cli.Post("/api/v1/cart/commands", body, "application/json");
+  if (!res || res->status != 200) return std::nullopt;
+  auto doc = orch::json::parse(res->body);
+  if (!doc) return std::nullopt;
+  return std::move(*doc);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s URL N OUT\n", argv[0]);
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: %s URL N OUT [ready]\n", argv[0]);
     return 2;
   }
   std::string url = argv[1];
   int n = std::stoi(argv[2]);
-  std::vector<std::string> ids;
+  bool ready = argc > 4 && std::string(argv[4]) == "ready";
+  std::vector<std::string> lines;
   std::mutex mu;
   std::atomic<int> next{0}, failures{0};
   std::vector<std::thread> threads;
@@ -28,27 +43,36 @@ int main(int argc, char** argv) {
     threads.emplace_back([&] {
       httplib::Client cli(url);
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);
       while (next.fetch_add(1) < n) {
-        auto res = cli.Post("/api/v1/cart/commands",
-                            R"({"command":{"kind":"create_cart","merchant_id":"flower_shop","currency":"USD"}})",
-                            "application/json");
-        if (!res || res->status != 200) {
+        auto cart = post(cli, R"({"command":{"kind":"create_cart","merchant_id":"flower_shop","currency":"USD"}})");
+        if (!cart) {
           failures++;
           continue;
         }
-        auto doc = orch::json::parse(res->body);
-        if (!doc || !doc->find("cart_id")) {
-          failures++;
-          continue;
+        std::string id = cart->find("cart_id")->as_string();
+        std::string line = id;
+        if (ready) {
+          auto added = post(cli, R"({"cart_id":")" + id +
+                                     R"(","command":{"kind":"add_item","item_id":"bouquet_roses","quantity":1}})");
+          auto started = added ? post(cli, R"({"command":{"kind":"start_checkout","cart_id":")" + id +
+                                               R"(","cart_version":2}})")
+                               : std::nullopt;
+          if (!started) {
+            failures++;
+            continue;
+          }
+          line += " " + std::to_string(*started->find("version")->as_int64()) + " " +
+                  std::to_string(*started->find("total_minor")->as_int64());
         }
         std::lock_guard<std::mutex> lock(mu);
-        ids.push_back(doc->find("cart_id")->as_string());
+        lines.push_back(std::move(line));
       }
     });
   }
   for (auto& t : threads) t.join();
   std::ofstream out(argv[3]);
-  for (const auto& id : ids) out << id << "\n";
-  std::printf("created %zu carts (%d failures)\n", ids.size(), failures.load());
+  for (const auto& l : lines) out << l << "\n";
+  std::printf("created %zu carts (%d failures)\n", lines.size(), failures.load());
   return failures.load() == 0 ? 0 : 1;
 }

@@ -43,5 +43,23 @@ for c in 1 16 64; do
 done
 curl -s http://127.0.0.1:$PORT/metrics | grep -E '^journal_(commits|write_sets|events)_total'
 
+# Checkouts on pre-built ready carts (one rose each; a fresh key per checkout),
+# then idempotent replays of one completed checkout.
+NREADY=$(( SECS * 5000 ))
+build-bench/bench/bench_setup http://127.0.0.1:$PORT $NREADY "$WORK/ready16.txt" ready >/dev/null
+build-bench/bench/bench_setup http://127.0.0.1:$PORT $NREADY "$WORK/ready64.txt" ready >/dev/null
+for c in 16 64; do
+  out=$(BENCH_CARTS="$WORK/ready$c.txt" BENCH_THREADS=2 wrk -t2 -c$c -d${SECS}s --timeout 5s --latency \
+        -s bench/checkout.lua http://127.0.0.1:$PORT)
+  report "checkout (durable)" "$c" "$out"
+done
+read -r id version total < "$WORK/ready16.txt"
+body='{"tenant_id":"dev","merchant_id":"flower_shop","cart_id":"'$id'","cart_version":'$version',"currency":"USD","location":{"country_code":"US"},"payment_intent":{"amount_minor":'$total',"token_or_reference":"success_token"},"idempotency_key":"bench-'$id'"}'
+for c in 16 64; do
+  out=$(BENCH_BODY="$body" wrk -t2 -c$c -d${SECS}s --timeout 5s --latency -s bench/replay.lua \
+        http://127.0.0.1:$PORT/api/v1/checkout/execute)
+  report "checkout replay" "$c" "$out"
+done
+
 kill $SRV; wait $SRV 2>/dev/null || true
 build-bench/bench/journal_bench "$WORK/jbench" 5 64

@@ -234,7 +234,7 @@ void step_capture(Self* self) {
         auto cr = to_call_result(r);
         // An unanswered capture may have happened: ask again with the same key
         // (no second effect) before giving up and voiding.
-        if (cr.kind == checkout::CallResult::unknown && ++run.unknown_captures < 3) {
+        if (cr.kind == checkout::CallResult::unknown && ++run.unknown_captures < 2) {
           run.step_in_flight = false;
           return drive_saga(self);
         }

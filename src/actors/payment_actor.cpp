@@ -155,8 +155,15 @@ void call_backend(Self* self, Job job, int attempt = 1) {
       [self, job, attempt](Result<adapters::OperationResult> r) mutable {
         if (!r) {
           // No answer: ask again with the same key (no second effect).
-          if (attempt < 3) return call_backend(self, std::move(job), attempt + 1);
-          return settle(self, std::move(job), {false, "", r.error().message});
+          if (attempt < 2) return call_backend(self, std::move(job), attempt + 1);
+          // Still no answer: the outcome is unknown, so nothing is recorded as
+          // final. The operation stays pending in the journal; the recovery
+          // supervisor, or a retry of the same request, asks again later.
+          spdlog::warn("{}: {} outcome unknown, left pending: {}", store::to_string(self->state.stream),
+                       payment::to_string(self->state.payment.pending->op), r.error().message);
+          return done(self, job, Error(Code::backend_unavailable,
+                                       "the payment back-end did not answer; the operation is pending "
+                                       "and will be retried (repeat the request with the same key)"));
         }
         settle(self, std::move(job), {r->success, r->reference, r->error});
       });

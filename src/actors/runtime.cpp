@@ -157,7 +157,7 @@ Result<std::vector<payment::ReconcileItem>> Runtime::reconcile(const std::string
     else if (ours.error().code != Code::not_found) return ours.error();
     // This is an HTTP worker thread, not an actor: the blocking call is fine here.
     auto theirs = impl_->options.backends.payment->state(adapters::CallContext{request_id, tenant, {}}, id);
-    if (!theirs) return Error(Code::backend_unavailable, "payment back-end: " + theirs.error().message);
+    if (!theirs) return Error(Code::backend_unavailable, theirs.error().message);
     e.theirs = *theirs;
     out.push_back(std::move(e));
   }

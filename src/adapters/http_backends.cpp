@@ -62,8 +62,9 @@ void write_projection(json::Writer& w, const Projection& p) {
 }
 
 void write_cart(json::Writer& w, const cart::Cart& c) {
-  write_projection(w, Projection{c.cart_id, c.version, c.currency, c.lines, c.subtotal_minor, c.discount_minor,
-                                 c.tax_minor, c.total_minor, c.geo_ok, wire_status(c.status)});
+  write_projection(
+      w, Projection{c.cart_id, c.version, c.currency, c.lines, c.subtotal_minor, c.discount_minor,
+                    c.tax_minor, c.total_minor, c.geo_ok, wire_status(c.status)});
 }
 
 void write_location(json::Writer& w, const std::optional<Location>& loc) {
@@ -72,7 +73,9 @@ void write_location(json::Writer& w, const std::optional<Location>& loc) {
     return;
   }
   w.begin_object();
-  w.field("country_code", loc->country_code).field("region", loc->region).field("postal_code", loc->postal_code);
+  w.field("country_code", loc->country_code)
+      .field("region", loc->region)
+      .field("postal_code", loc->postal_code);
   w.end_object();
 }
 
@@ -89,7 +92,9 @@ void write_anonymous_request(json::Writer& w, const CallContext& ctx, const cart
                              const std::optional<Location>& loc) {
   w.begin_object();
   w.field("tenant_id", ctx.tenant_id.empty() ? c.tenant_id : ctx.tenant_id);
-  w.field("merchant_id", c.merchant_id).field("cart_id", c.cart_id).field("cart_version", c.version);
+  w.field("merchant_id", c.merchant_id)
+      .field("cart_id", c.cart_id)
+      .field("cart_version", c.version);
   w.field("currency", c.currency);
   w.key("customer").null();
   w.key("location");
@@ -118,7 +123,10 @@ std::string authorize_body(const CallContext& ctx, const AuthorizeRequest& r) {
   w.field("cart_version", q ? q->cart_version : std::uint64_t{0}).field("currency", r.currency);
   w.key("customer");
   if (q && q->customer) {
-    w.begin_object().field("email", q->customer->email).field("full_name", q->customer->full_name).end_object();
+    w.begin_object()
+        .field("email", q->customer->email)
+        .field("full_name", q->customer->full_name)
+        .end_object();
   } else {
     w.null();
   }
@@ -155,8 +163,8 @@ std::string receipt_body(const ReceiptRequest& r) {
   w.begin_object().key("cart");
   // The checked-out cart: ReceiptRequest does not carry its version (0).
   write_projection(w, Projection{r.cart_id, 0, r.currency, r.lines, r.totals.subtotal_minor,
-                                 r.totals.discount_minor, r.totals.tax_minor, r.totals.total_minor, true,
-                                 "CheckoutReady"});
+                                 r.totals.discount_minor, r.totals.tax_minor, r.totals.total_minor,
+                                 true, "CheckoutReady"});
   w.key("result").begin_object();
   w.field("transaction_id", r.transaction_id).field("status", "Completed");
   w.key("totals_breakdown").begin_object();
@@ -175,7 +183,9 @@ std::string receipt_body(const ReceiptRequest& r) {
 
 // ------------------------------------------------------------- answers
 
-bool is_2xx(int status) { return status >= 200 && status < 300; }
+bool is_2xx(int status) {
+  return status >= 200 && status < 300;
+}
 
 Error unusable(const Endpoint& ep, const Call& c, std::string_view what) {
   return Error(Code::backend_error, ep.describe(c, what));
@@ -228,7 +238,9 @@ Result<T> run(Endpoint& ep, const CallContext& ctx, const Call& c, Map&& map) {
   return out;
 }
 
-Call get(std::string path) { return Call{Method::get, std::move(path), {}, false}; }
+Call get(std::string path) {
+  return Call{Method::get, std::move(path), {}, false};
+}
 Call post(std::string path, std::string body, bool side_effect_free) {
   return Call{Method::post, std::move(path), std::move(body), side_effect_free};
 }
@@ -237,10 +249,12 @@ Call post(std::string path, std::string body, bool side_effect_free) {
 
 class HttpCatalog final : public Catalog, public StatsSource {
  public:
-  HttpCatalog(http::BaseUrl url, const HttpBackendSettings& s) : ep_("catalog", std::move(url), s) {}
+  HttpCatalog(http::BaseUrl url, const HttpBackendSettings& s)
+      : ep_("catalog", std::move(url), s) {}
   const BackendCallStats& call_stats() const override { return ep_.stats(); }
 
-  Result<std::optional<cart::CatalogItem>> get_item(const CallContext& ctx, const std::string& item_id) override {
+  Result<std::optional<cart::CatalogItem>> get_item(const CallContext& ctx,
+                                                    const std::string& item_id) override {
     using Out = std::optional<cart::CatalogItem>;
     const Call c = get("/items/" + http::percent_encode(item_id));
     return run<Out>(ep_, ctx, c, [&](const Answer& a) -> Result<Out> {
@@ -268,10 +282,12 @@ class HttpCatalog final : public Catalog, public StatsSource {
 
 class HttpPricing final : public Pricing, public StatsSource {
  public:
-  HttpPricing(http::BaseUrl url, const HttpBackendSettings& s) : ep_("pricing", std::move(url), s) {}
+  HttpPricing(http::BaseUrl url, const HttpBackendSettings& s)
+      : ep_("pricing", std::move(url), s) {}
   const BackendCallStats& call_stats() const override { return ep_.stats(); }
 
-  Result<std::vector<cart::LinePrice>> resolve_prices(const CallContext& ctx, const cart::Cart& cart) override {
+  Result<std::vector<cart::LinePrice>> resolve_prices(const CallContext& ctx,
+                                                      const cart::Cart& cart) override {
     using Out = std::vector<cart::LinePrice>;
     json::Writer w;
     write_cart(w, cart);
@@ -298,7 +314,8 @@ class HttpPricing final : public Pricing, public StatsSource {
     });
   }
 
-  Result<std::optional<cart::Discount>> resolve_discount(const CallContext& ctx, const std::string& code) override {
+  Result<std::optional<cart::Discount>> resolve_discount(const CallContext& ctx,
+                                                         const std::string& code) override {
     using Out = std::optional<cart::Discount>;
     const Call c = get("/discounts/" + http::percent_encode(code));
     return run<Out>(ep_, ctx, c, [&](const Answer& a) -> Result<Out> {
@@ -313,7 +330,8 @@ class HttpPricing final : public Pricing, public StatsSource {
       auto description = r.string("description", false);
       if (!r.ok()) return invalid(ep_, c, r);
       auto kind = cart::discount_kind_from(*type);
-      if (!kind) return unusable(ep_, c, "invalid response: 'type' must be percentage or fixed_amount");
+      if (!kind)
+        return unusable(ep_, c, "invalid response: 'type' must be percentage or fixed_amount");
       if (*value < 0 || (*kind == cart::DiscountKind::percentage && *value > 100))
         return unusable(ep_, c, "invalid response: 'value' out of range");
       return Out{cart::Discount{got_code.value_or(code), *kind, *value, description.value_or("")}};
@@ -354,7 +372,8 @@ class HttpGeo final : public Geo, public StatsSource {
   HttpGeo(http::BaseUrl url, const HttpBackendSettings& s) : ep_("geo", std::move(url), s) {}
   const BackendCallStats& call_stats() const override { return ep_.stats(); }
 
-  Result<bool> check(const CallContext& ctx, const cart::Cart& cart, const std::optional<Location>& location) override {
+  Result<bool> check(const CallContext& ctx, const cart::Cart& cart,
+                     const std::optional<Location>& location) override {
     json::Writer w;
     w.begin_object().key("cart");
     write_cart(w, cart);
@@ -379,7 +398,8 @@ class HttpGeo final : public Geo, public StatsSource {
 
 class HttpPayment final : public Payment, public StatsSource {
  public:
-  HttpPayment(http::BaseUrl url, const HttpBackendSettings& s) : ep_("payment", std::move(url), s) {}
+  HttpPayment(http::BaseUrl url, const HttpBackendSettings& s)
+      : ep_("payment", std::move(url), s) {}
   const BackendCallStats& call_stats() const override { return ep_.stats(); }
 
   Result<AuthorizeResult> authorize(const CallContext& ctx, const AuthorizeRequest& req) override {
@@ -389,7 +409,8 @@ class HttpPayment final : public Payment, public StatsSource {
       if (a.status == 402 || a.status == 422) {
         std::string reference;
         if (auto doc = json::parse(a.body); doc && doc->is_object())
-          if (const auto* v = doc->find("reference"); v && v->is_string()) reference = v->as_string();
+          if (const auto* v = doc->find("reference"); v && v->is_string())
+            reference = v->as_string();
         return AuthorizeResult{false, reference,
                                reason_of(a.body, "declined by the payment back-end (HTTP " +
                                                      std::to_string(a.status) + ")")};
@@ -402,21 +423,24 @@ class HttpPayment final : public Payment, public StatsSource {
       auto reference = r.string("reference", authorized.value_or(false));
       if (!r.ok()) return invalid(ep_, c, r);
       if (*authorized) return AuthorizeResult{true, *reference, ""};
-      return AuthorizeResult{false, reference.value_or(""), reason_of(a.body, "declined by the payment back-end")};
+      return AuthorizeResult{false, reference.value_or(""),
+                             reason_of(a.body, "declined by the payment back-end")};
     });
   }
 
   Result<OperationResult> capture(const CallContext& ctx, const OperationRequest& r) override {
     return operation(ctx, "/capture", r);
   }
-  Result<OperationResult> void_authorization(const CallContext& ctx, const OperationRequest& r) override {
+  Result<OperationResult> void_authorization(const CallContext& ctx,
+                                             const OperationRequest& r) override {
     return operation(ctx, "/void", r);
   }
   Result<OperationResult> refund(const CallContext& ctx, const OperationRequest& r) override {
     return operation(ctx, "/refund", r);
   }
 
-  Result<std::optional<std::string>> state(const CallContext& ctx, const std::string& transaction_id) override {
+  Result<std::optional<std::string>> state(const CallContext& ctx,
+                                           const std::string& transaction_id) override {
     using Out = std::optional<std::string>;
     const Call c = get("/state/" + http::percent_encode(transaction_id));
     return run<Out>(ep_, ctx, c, [&](const Answer& a) -> Result<Out> {
@@ -432,7 +456,8 @@ class HttpPayment final : public Payment, public StatsSource {
       char prev = 0;
       for (char ch : *st) {
         bool upper = ch >= 'A' && ch <= 'Z';
-        if (upper && ((prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9'))) s.push_back('_');
+        if (upper && ((prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9')))
+          s.push_back('_');
         s.push_back(upper ? static_cast<char>(ch - 'A' + 'a') : ch);
         prev = ch;
       }
@@ -443,14 +468,16 @@ class HttpPayment final : public Payment, public StatsSource {
   }
 
  private:
-  Result<OperationResult> operation(const CallContext& ctx, const char* path, const OperationRequest& req) {
+  Result<OperationResult> operation(const CallContext& ctx, const char* path,
+                                    const OperationRequest& req) {
     // Retried only under ctx.idempotency_key (never without one).
     const Call c = post(path, operation_body(ctx, req), false);
     return run<OperationResult>(ep_, ctx, c, [&](const Answer& a) -> Result<OperationResult> {
       if (a.status >= 400 && a.status < 500 && a.status != 404) {  // 429 never gets here
         std::string reference;
         if (auto doc = json::parse(a.body); doc && doc->is_object())
-          if (const auto* v = doc->find("reference"); v && v->is_string()) reference = v->as_string();
+          if (const auto* v = doc->find("reference"); v && v->is_string())
+            reference = v->as_string();
         return OperationResult{false, reference,
                                reason_of(a.body, "refused by the payment back-end (HTTP " +
                                                      std::to_string(a.status) + ")")};
@@ -463,7 +490,8 @@ class HttpPayment final : public Payment, public StatsSource {
       auto reference = r.string("reference", success.value_or(false));
       if (!r.ok()) return invalid(ep_, c, r);
       if (*success) return OperationResult{true, *reference, ""};
-      return OperationResult{false, reference.value_or(""), reason_of(a.body, "refused by the payment back-end")};
+      return OperationResult{false, reference.value_or(""),
+                             reason_of(a.body, "refused by the payment back-end")};
     });
   }
 
@@ -472,7 +500,8 @@ class HttpPayment final : public Payment, public StatsSource {
 
 class HttpReceipt final : public Receipt, public StatsSource {
  public:
-  HttpReceipt(http::BaseUrl url, const HttpBackendSettings& s) : ep_("receipt", std::move(url), s) {}
+  HttpReceipt(http::BaseUrl url, const HttpBackendSettings& s)
+      : ep_("receipt", std::move(url), s) {}
   const BackendCallStats& call_stats() const override { return ep_.stats(); }
 
   Result<std::string> generate(const CallContext& ctx, const ReceiptRequest& req) override {
@@ -504,10 +533,14 @@ std::string trimmed(const std::string& s) {
 Result<Backends> with_http_backends(Backends base, const HttpBackendSettings& s) {
   if (s.connect_timeout.count() <= 0)
     return Error(Code::validation_error, "PROVIDER_CONNECT_TIMEOUT_MS: must be positive");
-  if (s.timeout.count() <= 0) return Error(Code::validation_error, "PROVIDER_TIMEOUT_MS: must be positive");
-  if (s.max_retries < 0) return Error(Code::validation_error, "PROVIDER_MAX_RETRIES: must not be negative");
-  if (s.retry_backoff.count() < 0) return Error(Code::validation_error, "retry backoff: must not be negative");
-  if (s.breaker_open.count() < 0) return Error(Code::validation_error, "breaker open time: must not be negative");
+  if (s.timeout.count() <= 0)
+    return Error(Code::validation_error, "PROVIDER_TIMEOUT_MS: must be positive");
+  if (s.max_retries < 0)
+    return Error(Code::validation_error, "PROVIDER_MAX_RETRIES: must not be negative");
+  if (s.retry_backoff.count() < 0)
+    return Error(Code::validation_error, "PROVIDER_RETRY_BACKOFF_MS: must not be negative");
+  if (s.breaker_open.count() < 0)
+    return Error(Code::validation_error, "PROVIDER_BREAKER_OPEN_MS: must not be negative");
 
   struct Slot {
     const char* variable;
@@ -524,21 +557,23 @@ Result<Backends> with_http_backends(Backends base, const HttpBackendSettings& s)
     if (!parsed) return parsed.error();
     slot.parsed = std::move(*parsed);
   }
-  bool any = false;
-  if (slots[0].parsed) base.catalog = std::make_shared<HttpCatalog>(std::move(*slots[0].parsed), s), any = true;
-  if (slots[1].parsed) base.pricing = std::make_shared<HttpPricing>(std::move(*slots[1].parsed), s), any = true;
-  if (slots[2].parsed) base.tax = std::make_shared<HttpTax>(std::move(*slots[2].parsed), s), any = true;
-  if (slots[3].parsed) base.geo = std::make_shared<HttpGeo>(std::move(*slots[3].parsed), s), any = true;
-  if (slots[4].parsed) base.payment = std::make_shared<HttpPayment>(std::move(*slots[4].parsed), s), any = true;
-  if (slots[5].parsed) base.receipt = std::make_shared<HttpReceipt>(std::move(*slots[5].parsed), s), any = true;
-  if (any) base.in_process = false;
+  auto& [catalog, pricing, tax, geo, payment, receipt] = slots;
+  if (catalog.parsed) base.catalog = std::make_shared<HttpCatalog>(*catalog.parsed, s);
+  if (pricing.parsed) base.pricing = std::make_shared<HttpPricing>(*pricing.parsed, s);
+  if (tax.parsed) base.tax = std::make_shared<HttpTax>(*tax.parsed, s);
+  if (geo.parsed) base.geo = std::make_shared<HttpGeo>(*geo.parsed, s);
+  if (payment.parsed) base.payment = std::make_shared<HttpPayment>(*payment.parsed, s);
+  if (receipt.parsed) base.receipt = std::make_shared<HttpReceipt>(*receipt.parsed, s);
+  for (const auto& slot : slots)
+    if (slot.parsed) base.in_process = false;  // HTTP calls block: not on the actor threads
   return base;
 }
 
 std::vector<std::pair<std::string, const BackendCallStats*>> http_backend_stats(const Backends& b) {
   std::vector<std::pair<std::string, const BackendCallStats*>> out;
   auto add = [&](const char* name, const auto* p) {
-    if (const auto* s = dynamic_cast<const StatsSource*>(p)) out.emplace_back(name, &s->call_stats());
+    if (const auto* s = dynamic_cast<const StatsSource*>(p))
+      out.emplace_back(name, &s->call_stats());
   };
   add("catalog", b.catalog.get());
   add("pricing", b.pricing.get());

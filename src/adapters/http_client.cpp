@@ -19,13 +19,21 @@ namespace orch::adapters::http {
 
 namespace {
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool is_unreserved(char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool is_unreserved(char c) {
+  return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
 bool is_sub_delim(char c) {
-  return c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' ||
-         c == ',' || c == ';' || c == '=';
+  return c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' ||
+         c == '+' || c == ',' || c == ';' || c == '=';
 }
 
 std::string lower(std::string_view s) {
@@ -41,7 +49,9 @@ Error bad_url(std::string_view variable, std::string_view why) {
 
 }  // namespace
 
-std::string BaseUrl::origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
+std::string BaseUrl::origin() const {
+  return scheme + "://" + host + ":" + std::to_string(port);
+}
 
 Result<BaseUrl> parse_base_url(std::string_view variable, std::string_view url) {
   BaseUrl out;
@@ -50,7 +60,8 @@ Result<BaseUrl> parse_base_url(std::string_view variable, std::string_view url) 
     return bad_url(variable, "must be an absolute http:// or https:// URL");
   out.scheme = lower(url.substr(0, sep));
   if (out.scheme != "http" && out.scheme != "https")
-    return bad_url(variable, "unsupported scheme '" + std::string(url.substr(0, std::min<std::size_t>(sep, 16))) +
+    return bad_url(variable, "unsupported scheme '" +
+                                 std::string(url.substr(0, std::min<std::size_t>(sep, 16))) +
                                  "' (expected http:// or https://)");
   std::string_view rest = url.substr(sep + 3);
   std::size_t end = rest.find_first_of("/?#");
@@ -98,7 +109,8 @@ Result<BaseUrl> parse_base_url(std::string_view variable, std::string_view url) 
 
   for (std::size_t i = 0; i < path.size(); ++i) {
     char c = path[i];
-    if (c == '?' || c == '#') return bad_url(variable, "a query or fragment is not allowed in a base URL");
+    if (c == '?' || c == '#')
+      return bad_url(variable, "a query or fragment is not allowed in a base URL");
     if (c == '%') {
       if (i + 2 >= path.size() || !is_hex(path[i + 1]) || !is_hex(path[i + 2]))
         return bad_url(variable, "invalid percent-encoding in the path");
@@ -143,18 +155,21 @@ class Breaker {
  public:
   enum class Admit { normal, probe, refused };
 
-  Breaker(int threshold, std::chrono::milliseconds open_for) : threshold_(threshold), open_for_(open_for) {}
+  Breaker(int threshold, std::chrono::milliseconds open_for)
+      : threshold_(threshold), open_for_(open_for) {}
 
   Admit admit() {
     if (threshold_ <= 0) return Admit::normal;
     std::lock_guard<std::mutex> lock(mu_);
     switch (state_) {
-      case State::closed: return Admit::normal;
+      case State::closed:
+        return Admit::normal;
       case State::open:
         if (Clock::now() - opened_at_ < open_for_) return Admit::refused;
         state_ = State::half_open;  // this call is the probe
         return Admit::probe;
-      case State::half_open: return Admit::refused;  // a probe is in flight
+      case State::half_open:
+        return Admit::refused;  // a probe is in flight
     }
     return Admit::refused;
   }
@@ -167,7 +182,8 @@ class Breaker {
     if (how == Admit::probe) {
       if (failed) {
         open(stats);
-        spdlog::warn("back-end {}: probe failed, circuit open again for {} ms", name, open_for_.count());
+        spdlog::warn("back-end {}: probe failed, circuit open again for {} ms", name,
+                     open_for_.count());
       } else {
         state_ = State::closed;
         consecutive_ = 0;
@@ -182,8 +198,8 @@ class Breaker {
     }
     if (++consecutive_ >= threshold_) {
       open(stats);
-      spdlog::warn("back-end {}: {} consecutive failed calls, circuit open for {} ms", name, threshold_,
-                   open_for_.count());
+      spdlog::warn("back-end {}: {} consecutive failed calls, circuit open for {} ms", name,
+                   threshold_, open_for_.count());
     }
   }
 
@@ -233,15 +249,24 @@ bool transient(httplib::Error e) {
 
 std::string describe_error(httplib::Error e) {
   switch (e) {
-    case httplib::Error::Connection: return "cannot connect";
-    case httplib::Error::ConnectionTimeout: return "connect timed out";
-    case httplib::Error::Read: return "no answer (connection closed, reset or read timed out)";
-    case httplib::Error::Write: return "cannot send the request (connection closed, reset or write timed out)";
-    case httplib::Error::SSLConnection: return "TLS handshake failed";
-    case httplib::Error::SSLLoadingCerts: return "cannot load the CA certificates";
-    case httplib::Error::SSLServerVerification: return "TLS certificate verification failed";
-    case httplib::Error::Canceled: return "request canceled";
-    default: return "transport error (" + httplib::to_string(e) + ")";
+    case httplib::Error::Connection:
+      return "cannot connect";
+    case httplib::Error::ConnectionTimeout:
+      return "connect timed out";
+    case httplib::Error::Read:
+      return "no answer (connection closed, reset or read timed out)";
+    case httplib::Error::Write:
+      return "cannot send the request (connection closed, reset or write timed out)";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake failed";
+    case httplib::Error::SSLLoadingCerts:
+      return "cannot load the CA certificates";
+    case httplib::Error::SSLServerVerification:
+      return "TLS certificate verification failed";
+    case httplib::Error::Canceled:
+      return "request canceled";
+    default:
+      return "transport error (" + httplib::to_string(e) + ")";
   }
 }
 
@@ -271,7 +296,9 @@ std::chrono::milliseconds backoff(std::chrono::milliseconds base, int k) {
   return milliseconds(std::uniform_int_distribution<std::int64_t>(0, top)(rng));
 }
 
-const char* method_name(Method m) { return m == Method::get ? "GET" : "POST"; }
+const char* method_name(Method m) {
+  return m == Method::get ? "GET" : "POST";
+}
 
 }  // namespace
 
@@ -293,16 +320,19 @@ class Endpoint::Impl {
   Result<Answer> call(const CallContext& ctx, const Call& c) {
     stats_.calls.fetch_add(1, std::memory_order_relaxed);
     auto admit = breaker_.admit();
-    if (admit == Breaker::Admit::refused) return Error(Code::backend_unavailable, name_ + ": circuit open");
+    if (admit == Breaker::Admit::refused)
+      return Error(Code::backend_unavailable, name_ + ": circuit open");
 
     const std::string path = url_.path + c.path;
     httplib::Headers headers;
     if (auto id = header_safe(ctx.request_id); !id.empty()) headers.emplace("X-Request-Id", id);
-    if (auto key = header_safe(ctx.idempotency_key); !key.empty()) headers.emplace("Idempotency-Key", key);
+    if (auto key = header_safe(ctx.idempotency_key); !key.empty())
+      headers.emplace("Idempotency-Key", key);
     headers.emplace("Accept", "application/json");
 
     // A POST with an effect is repeated only under its idempotency key.
-    const bool retryable = c.method == Method::get || c.side_effect_free || !ctx.idempotency_key.empty();
+    const bool retryable =
+        c.method == Method::get || c.side_effect_free || !ctx.idempotency_key.empty();
     const int attempts = retryable ? std::max(settings_.max_retries, 0) + 1 : 1;
     std::string what;
     std::chrono::milliseconds delay{0};
@@ -352,7 +382,8 @@ class Endpoint::Impl {
 
   Attempt attempt(const Call& c, const std::string& path, const httplib::Headers& headers) {
     std::unique_ptr<httplib::Client> client = acquire();
-    if (!client) return Attempt{std::nullopt, "cannot create an HTTP client for " + url_.scheme, false, {}};
+    if (!client)
+      return Attempt{std::nullopt, "cannot create an HTTP client for " + url_.scheme, false, {}};
     try {
       httplib::Result res = c.method == Method::get
                                 ? client->Get(path, headers)
@@ -410,7 +441,7 @@ class Endpoint::Impl {
   }
 
   void release(std::unique_ptr<httplib::Client> c) {
-    static constexpr std::size_t max_idle = 64;
+    static constexpr std::size_t max_idle = 32;  // the blocking pool has 32 threads
     std::lock_guard<std::mutex> lock(pool_mu_);
     if (idle_.size() < max_idle) idle_.push_back(std::move(c));
   }
@@ -430,10 +461,20 @@ Endpoint::Endpoint(std::string name, BaseUrl url, const HttpBackendSettings& set
     : impl_(std::make_unique<Impl>(std::move(name), std::move(url), settings)) {}
 Endpoint::~Endpoint() = default;
 
-Result<Answer> Endpoint::call(const CallContext& ctx, const Call& c) { return impl_->call(ctx, c); }
-std::string Endpoint::describe(const Call& c, std::string_view what) const { return impl_->describe(c, what); }
-const std::string& Endpoint::name() const { return impl_->name(); }
-BackendCallStats& Endpoint::stats() { return impl_->stats(); }
-const BackendCallStats& Endpoint::stats() const { return impl_->stats(); }
+Result<Answer> Endpoint::call(const CallContext& ctx, const Call& c) {
+  return impl_->call(ctx, c);
+}
+std::string Endpoint::describe(const Call& c, std::string_view what) const {
+  return impl_->describe(c, what);
+}
+const std::string& Endpoint::name() const {
+  return impl_->name();
+}
+BackendCallStats& Endpoint::stats() {
+  return impl_->stats();
+}
+const BackendCallStats& Endpoint::stats() const {
+  return impl_->stats();
+}
 
 }  // namespace orch::adapters::http
