@@ -15,16 +15,34 @@ namespace {
 
 using Self = CartActor;
 
-constexpr int max_conflict_retries = 3;
-
 void drain(Self* self);
 void start(Self* self, Pending p);
 
-void finish(Self* self, PendingCart& p, CartReply reply) {
-  p.promise.deliver(std::move(reply));
-  job_done(self);
+// Answers with the cart once every change sent so far is durable.
+void answer_with_cart(Self* self, caf::response_promise rp) {
+  auto& st = self->state;
+  if (st.in_flight > 0 || st.stale) {
+    st.waiting_reads.push_back(std::move(rp));
+    return;
+  }
+  if (st.broken) rp.deliver(CartReply(*st.broken));
+  else if (!st.cart.exists()) rp.deliver(CartReply(Error(Code::not_found, "cart not found")));
+  else rp.deliver(CartReply(st.cart));
 }
 
+CartReply reply_for(const store::WriteResult& wr, const cart::Cart& cart) {
+  switch (wr.status) {
+    case store::WriteStatus::ok: return cart;
+    case store::WriteStatus::conflict:
+      return Error(Code::cart_version_conflict, "the cart changed concurrently; retry");
+    case store::WriteStatus::journal_full: return Error(Code::journal_full, "the journal is full: " + wr.message);
+    default: return Error(Code::store_error, "journal write failed: " + wr.message);
+  }
+}
+
+// Sends the command's events to the journal writer, which answers the client
+// once they are durable. The change is applied here right away, so the next
+// command can be decided while this one is being written.
 void append(Self* self, PendingCart p, std::vector<cart::EventBody> events) {
   auto& st = self->state;
   const auto at = now_ms();
@@ -39,41 +57,33 @@ void append(Self* self, PendingCart p, std::vector<cart::EventBody> events) {
   if (every > 0 && new_version / every > st.stream_version / every)
     ws.puts.push_back(streams::cart_snapshot(st.stream, next, new_version));
 
-  journal_append(self, *st.deps, std::move(ws))
-      .then(
-          [=](store::WriteResult& wr) mutable {
-            auto& st = self->state;
-            switch (wr.status) {
-              case store::WriteStatus::ok:
-                st.cart = std::move(next);
-                st.stream_version = wr.versions.front();
-                finish(self, p, st.cart);
-                return;
-              case store::WriteStatus::conflict:
-                // Another instance of this actor wrote meanwhile (it was
-                // passivating): catch up and decide again.
-                load_cart_state(self);
-                if (++p.attempts <= max_conflict_retries && !st.broken) {
-                  start(self, std::move(p));
-                } else {
-                  finish(self, p, Error(Code::store_error, "cart changed concurrently; retry"));
-                }
-                return;
-              case store::WriteStatus::journal_full:
-                finish(self, p, Error(Code::journal_full, "the journal is full: " + wr.message));
-                return;
-              default:
-                finish(self, p, Error(Code::store_error, "journal write failed: " + wr.message));
-                return;
-            }
-          },
-          [=](caf::error& err) mutable {
-            // The write may or may not have happened: reload before the next job.
-            self->state.stale = true;
-            finish(self, p,
-                   Error(Code::timeout, "journal did not confirm the write: " +
-                                            self->system().render(err)));
-          });
+  st.stream_version = new_version;
+  ++st.in_flight;
+  DelegatedAppend d{std::move(ws),
+                    [reply = next](const store::WriteResult& wr) { return caf::make_message(reply_for(wr, reply)); },
+                    caf::actor_cast<caf::actor>(self), ++st.append_seq};
+  st.cart = std::move(next);
+  p.promise.delegate(st.deps->writer, append_atom::value, std::move(d));
+  job_done(self);
+}
+
+// The journal writer confirmed (or refused) an append sent by append().
+void on_committed(Self* self, bool ok) {
+  auto& st = self->state;
+  --st.in_flight;
+  if (!ok) st.stale = true;  // the state here ran ahead of the journal: reload
+  if (st.in_flight > 0) return;
+  if (st.stale) load_cart_state(self);
+  auto reads = std::move(st.waiting_reads);
+  st.waiting_reads.clear();
+  for (auto& rp : reads) answer_with_cart(self, std::move(rp));
+  drain(self);
+}
+
+void finish(Self* self, PendingCart& p, CartReply reply) {
+  if (reply) answer_with_cart(self, std::move(p.promise));  // show the cart only once durable
+  else p.promise.deliver(std::move(reply));
+  job_done(self);
 }
 
 void start_cart_command(Self* self, PendingCart p) {
@@ -115,7 +125,8 @@ void start(Self* self, Pending p) {
 }
 
 bool has_unfinished_work(const CartState& st) {
-  return st.busy || !st.queue.empty() || (st.saga && !st.saga->saga.finished());
+  return st.busy || !st.queue.empty() || st.in_flight > 0 || !st.waiting_reads.empty() ||
+         (st.saga && !st.saga->saga.finished());
 }
 
 void request_passivation(Self* self) {
@@ -137,6 +148,10 @@ void drain(Self* self) {
   if (st.draining) return;
   st.draining = true;
   while (!st.busy && !st.queue.empty()) {
+    // A checkout decides on durable state only, and after a refused append
+    // nothing is decided until the state has been reloaded.
+    bool needs_durable = st.stale || std::holds_alternative<PendingCheckout>(st.queue.front());
+    if (st.in_flight > 0 && needs_durable) break;
     Pending p = std::move(st.queue.front());
     st.queue.pop_front();
     start(self, std::move(p));
@@ -172,19 +187,17 @@ caf::behavior cart_actor(Self* self, DepsPtr deps, caf::actor front, std::string
       [=](cart_atom, CartRequest& req) -> caf::result<CartReply> {
         auto& st = self->state;
         st.last_active_ms = now_ms();
-        if (cart::is_read_only(req.command) && !st.busy && !st.stale) {
-          CartReply reply = st.broken         ? CartReply(*st.broken)
-                            : st.cart.exists() ? CartReply(st.cart)
-                                               : CartReply(Error(Code::not_found, "cart not found"));
-          if (!has_unfinished_work(st) && (!st.cart.exists() || st.broken))
-            request_passivation(self);
-          return reply;
+        auto rp = self->make_response_promise();
+        if (cart::is_read_only(req.command) && !st.busy) {
+          answer_with_cart(self, rp);
+          if (!has_unfinished_work(st) && (!st.cart.exists() || st.broken)) request_passivation(self);
+          return rp;
         }
-        auto rp = self->make_response_promise<CartReply>();
-        st.queue.push_back(PendingCart{std::move(req), rp, 0});
+        st.queue.push_back(PendingCart{std::move(req), rp});
         drain(self);
         return rp;
       },
+      [=](committed_atom, std::uint64_t, bool ok) { on_committed(self, ok); },
       [=](checkout_atom, CheckoutCall& call) -> caf::result<AnswerReply> {
         auto& st = self->state;
         st.last_active_ms = now_ms();

@@ -18,8 +18,7 @@ namespace orch::actors {
 
 struct PendingCart {
   CartRequest request;
-  caf::typed_response_promise<CartReply> promise;
-  int attempts = 0;  // version conflicts met so far
+  caf::response_promise promise;  // answers a CartReply; may be delegated to the writer
 };
 
 struct PendingCheckout {
@@ -56,6 +55,13 @@ struct CartState {
   bool stale = false;           // a write ended in an unknown state: reload first
   bool busy = false;            // a queued job is running (it may write the cart stream)
   bool draining = false;
+  // Cart appends sent to the journal writer and not yet confirmed. Changes
+  // are applied here as soon as they are sent (this actor is the stream's
+  // only writer, and the journal refuses an append whose expected version is
+  // off), but nothing that shows the cart is answered before they are durable.
+  std::uint32_t in_flight = 0;
+  std::uint64_t append_seq = 0;
+  std::vector<caf::response_promise> waiting_reads;  // answered once in_flight is 0
   std::deque<Pending> queue;
   std::optional<SagaRun> saga;
   std::int64_t last_active_ms = 0;

@@ -68,7 +68,8 @@ struct StepWrite {
 void finish_saga(Self* self);
 void after_step_failure(Self* self, const std::string& why);
 
-// Writes `w`, applies it to the in-memory state once durable, then `then()`.
+// Writes `w`, applies it to the in-memory state once durable, then answers
+// everyone waiting when that finished the saga, or else calls `then()`.
 void commit_step(Self* self, StepWrite w, std::function<void()> then) {
   auto& st = self->state;
   auto& run = *st.saga;
@@ -103,6 +104,7 @@ void commit_step(Self* self, StepWrite w, std::function<void()> then) {
             run.saga_version = wr.versions[i++];
             if (!w.payment.empty()) run.payment_version = wr.versions[i++];
             if (!w.cart.empty()) st.stream_version = wr.versions[i++];
+            if (run.saga.finished()) return finish_saga(self);
             then();
           },
           [=](caf::error& err) { after_step_failure(self, self->system().render(err)); });
@@ -272,8 +274,7 @@ void step_void(Self* self) {
        req = operation_request(run.saga)] { return payment->void_authorization(ctx, req); },
       [self](Result<adapters::OperationResult> r) {
         auto& run = *self->state.saga;
-        record(self, checkout::after_void(run.saga, to_call_result(r), now_ms()),
-               [self] { finish_saga(self); });
+        record(self, checkout::after_void(run.saga, to_call_result(r), now_ms()), [] {});
       });
 }
 
@@ -294,7 +295,7 @@ void step_receipt(Self* self) {
         auto& run = *self->state.saga;
         checkout::CallResult cr = r ? checkout::CallResult{checkout::CallResult::ok, *r, ""}
                                     : checkout::CallResult{checkout::CallResult::unknown, "", r.error().message};
-        record(self, checkout::after_receipt(run.saga, cr, now_ms()), [self] { finish_saga(self); });
+        record(self, checkout::after_receipt(run.saga, cr, now_ms()), [] {});
       });
 }
 

@@ -13,10 +13,20 @@ namespace orch::actors {
 
 namespace {
 
+// A request for an entity whose actor is stopping: kept until it has stopped.
+struct Held {
+  caf::response_promise promise;
+  caf::message message;
+};
+
 struct FrontState {
   DepsPtr deps;
   std::unordered_map<std::string, caf::actor> entities;  // key -> owner
-  std::unordered_map<caf::actor_addr, std::string> keys;  // owner -> key
+  std::unordered_map<caf::actor_addr, std::string> keys;  // owner -> key (also while stopping)
+  // Entities whose actor agreed to stop but has not stopped yet. Requests for
+  // them wait here: a new actor is only started once the old one is gone, so
+  // that it reads everything the old one wrote (no two owners at a time).
+  std::unordered_map<std::string, std::vector<Held>> stopping;
   std::vector<caf::actor> readers;
   std::size_t next_reader = 0;
   static inline const char* name = "front";
@@ -24,18 +34,50 @@ struct FrontState {
 
 using Self = caf::stateful_actor<FrontState>;
 
+caf::actor& owner(Self* self, const std::string& tenant, const std::string& kind, const std::string& id,
+                  bool fresh = false);
+
+// The actor of an entity has stopped: requests held for it go to a new one.
 void forget(Self* self, const caf::actor_addr& addr) {
   auto& st = self->state;
   auto k = st.keys.find(addr);
   if (k == st.keys.end()) return;
-  auto e = st.entities.find(k->second);
-  if (e != st.entities.end() && e->second.address() == addr) st.entities.erase(e);
+  const std::string key = k->second;
   st.keys.erase(k);
+  auto e = st.entities.find(key);
+  if (e != st.entities.end() && e->second.address() == addr) st.entities.erase(e);
+  auto held = st.stopping.find(key);
+  if (held == st.stopping.end()) return;
+  auto requests = std::move(held->second);
+  st.stopping.erase(held);
+  if (requests.empty()) return;
+  // The key is tenant\0kind\0id.
+  auto a = key.find('\0'), b = key.find('\0', a + 1);
+  auto& next = owner(self, key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1));
+  for (auto& h : requests) h.promise.delegate(next, std::move(h.message));
+}
+
+// Where a request for `key` goes: the owner, or (while the old owner is
+// stopping) the hold queue. Returns the result to hand back to CAF.
+template <class... Ts>
+caf::result<caf::message> route(Self* self, const std::string& tenant, const std::string& kind,
+                                const std::string& id, bool fresh, Ts&&... xs) {
+  auto& st = self->state;
+  auto key = streams::entity_key(store::StreamId{tenant, kind, id});
+  if (auto held = st.stopping.find(key); held != st.stopping.end()) {
+    auto rp = self->make_response_promise();
+    held->second.push_back(Held{rp, caf::make_message(std::forward<Ts>(xs)...)});
+    return rp;
+  }
+  auto& a = owner(self, tenant, kind, id, fresh);
+  auto rp = self->make_response_promise();
+  rp.delegate(a, std::forward<Ts>(xs)...);
+  return rp;
 }
 
 // The actor that owns (tenant, kind, id), spawned (and so rehydrated) on demand.
 caf::actor& owner(Self* self, const std::string& tenant, const std::string& kind, const std::string& id,
-                  bool fresh = false) {
+                  bool fresh) {
   auto& st = self->state;
   auto key = streams::entity_key(store::StreamId{tenant, kind, id});
   auto& a = st.entities[key];
@@ -84,22 +126,22 @@ caf::behavior front_actor(Self* self, DepsPtr deps) {
     self->quit(em.reason);
   });
   return {
-      [=](cart_atom, CartRequest& req) {
+      [=](cart_atom a, CartRequest& req) {
         bool fresh = std::holds_alternative<cart::CreateCart>(req.command);
         if (fresh) req.cart_id = new_uuid();
-        auto& a = owner(self, req.tenant_id, streams::cart_kind, req.cart_id, fresh);
-        return self->delegate(a, cart_atom::value, std::move(req));
+        auto tenant = req.tenant_id, id = req.cart_id;
+        return route(self, tenant, streams::cart_kind, id, fresh, a, std::move(req));
       },
-      [=](checkout_atom, CheckoutCall& call) {
-        auto& a = owner(self, call.request.tenant_id, streams::cart_kind, call.request.cart_id);
-        return self->delegate(a, checkout_atom::value, std::move(call));
+      [=](checkout_atom a, CheckoutCall& call) {
+        auto tenant = call.request.tenant_id, id = call.request.cart_id;
+        return route(self, tenant, streams::cart_kind, id, false, a, std::move(call));
       },
-      [=](payment_atom, PaymentCall& call) {
-        auto& a = owner(self, call.tenant_id, streams::payment_kind, call.transaction_id);
-        return self->delegate(a, payment_atom::value, std::move(call));
+      [=](payment_atom a, PaymentCall& call) {
+        auto tenant = call.tenant_id, id = call.transaction_id;
+        return route(self, tenant, streams::payment_kind, id, false, a, std::move(call));
       },
-      [=](resume_atom, const std::string& tenant, const std::string& kind, const std::string& id) {
-        self->send(owner(self, tenant, kind, id), resume_atom::value);
+      [=](resume_atom a, const std::string& tenant, const std::string& kind, const std::string& id) {
+        route(self, tenant, kind, id, false, a);
       },
       [=](read_payment_atom a, const std::string& tenant, const std::string& id) {
         return self->delegate(next_reader(self), a, tenant, id);
@@ -112,8 +154,10 @@ caf::behavior front_actor(Self* self, DepsPtr deps) {
         auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
         auto e = st.entities.find(key);
         if (e != st.entities.end() && e->second.address() == sender) {
-          st.keys.erase(sender);
+          // From now on requests for the key wait until the actor is gone
+          // (forget(), on its down message), then go to a new one.
           st.entities.erase(e);
+          st.stopping[key];
         }
         return passivate_atom::value;
       },

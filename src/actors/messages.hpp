@@ -10,6 +10,8 @@
 //   cart    <- (idle_atom)                           periodic passivation check
 //   front   <- (passivate_atom, key)               => passivate_atom       (the entity may stop now)
 //   writer  <- (append_atom, store::WriteSet)      => store::WriteResult   (durable when answered)
+//   writer  <- (append_atom, DelegatedAppend)      => (the request's own answer, built by reply())
+//   entity  <- (committed_atom, seq, ok)              after a DelegatedAppend was committed or refused
 //   any     <- (job_done_atom, Completion)           result of blocking work, run in the actor
 //
 // Every message type is local to the process (never serialised), hence the
@@ -39,6 +41,7 @@ using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using job_done_atom = caf::atom_constant<caf::atom("jobdone")>;
+using committed_atom = caf::atom_constant<caf::atom("committed")>;
 using checkout_atom = caf::atom_constant<caf::atom("checkout")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using payment_atom = caf::atom_constant<caf::atom("payment")>;
@@ -94,6 +97,18 @@ struct InboxCall {
 };
 using InboxReply = Result<bool>;  // accepted (first time seen)
 
+// An append whose request was delegated to the journal writer: once the
+// write is durable (or refused) the writer answers the original requester
+// with reply(result) itself, and tells `notify` (committed_atom, seq, ok).
+// This spares the entity actor a round trip on the hot path and lets it
+// accept its next command while the write is in flight.
+struct DelegatedAppend {
+  store::WriteSet ws;
+  std::function<caf::message(const store::WriteResult&)> reply;
+  caf::actor notify;
+  std::uint64_t seq = 0;
+};
+
 // A closure produced by blocking work on another thread, to be run inside the
 // actor that asked for the work (so it may touch that actor's state).
 struct Completion {
@@ -114,4 +129,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::DeadLetters)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::InboxCall)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::InboxReply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::store::WriteSet)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::DelegatedAppend)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::store::WriteResult)

@@ -35,6 +35,7 @@ struct PaymentState {
   std::vector<caf::typed_response_promise<AnswerReply>> waiters;
   std::int64_t last_active_ms = 0;
   bool passivation_requested = false;
+  bool stop_when_idle = false;  // the front actor no longer routes to us
   static inline const char* name = "payment";
 };
 
@@ -278,6 +279,7 @@ void drain(Self* self) {
     if (!job.resume && try_answer(self, job)) continue;
     start(self, std::move(job));
   }
+  if (st.stop_when_idle && !st.busy && st.queue.empty()) self->quit();
 }
 
 void request_passivation(Self* self) {
@@ -286,8 +288,8 @@ void request_passivation(Self* self) {
   st.passivation_requested = true;
   self->request(st.front, caf::infinite, passivate_atom::value, streams::entity_key(st.stream))
       .then([=](passivate_atom) {
-        if (!self->state.busy && self->state.queue.empty()) self->quit();
-        else self->state.passivation_requested = false;  // finish first, ask again later
+        self->state.stop_when_idle = true;  // finish what is queued, then stop
+        drain(self);
       });
 }
 

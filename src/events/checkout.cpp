@@ -122,7 +122,11 @@ Status check_cart(const cart::Cart& cart, const Request& r) {
   if (r.merchant_id != cart.merchant_id)
     problems.push_back("merchant_id " + r.merchant_id + " does not match the cart merchant " +
                        cart.merchant_id);
-  if (!problems.empty()) return validation_failed(std::move(problems));
+  if (!problems.empty()) {
+    Error e = validation_failed(std::move(problems));
+    e.code = Code::validation_mismatch;  // 422: the request is valid, the cart is another
+    return e;
+  }
   if (r.amount_minor != cart.total_minor)
     return Error(Code::amount_mismatch, "payment_intent.amount_minor " + std::to_string(r.amount_minor) +
                                             " does not match the cart total " +

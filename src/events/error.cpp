@@ -12,6 +12,7 @@ std::string_view code_name(Code c) {
     case Code::method_not_allowed: return "METHOD_NOT_ALLOWED";
     case Code::bad_request: return "BAD_REQUEST";
     case Code::validation_error: return "VALIDATION_ERROR";
+    case Code::validation_mismatch: return "VALIDATION_ERROR";
     case Code::unauthorized: return "UNAUTHORIZED";
     case Code::forbidden_scope: return "FORBIDDEN_SCOPE";
     case Code::authz_error: return "AUTHZ_ERROR";

@@ -25,6 +25,10 @@ enum class Code {
   method_not_allowed,
   bad_request,
   validation_error,
+  // VALIDATION_ERROR about a well-formed request that does not match the
+  // entity it names (checkout currency or merchant other than the cart's):
+  // the same code for clients, but 422.
+  validation_mismatch,
   // Auth.
   unauthorized,
   forbidden_scope,

@@ -14,6 +14,7 @@ int status_of(Code code) {
     case Code::method_not_allowed: return 405;
     case Code::bad_request: return 400;
     case Code::validation_error: return 400;
+    case Code::validation_mismatch: return 422;
     case Code::unauthorized: return 401;
     case Code::forbidden_scope: return 403;
     case Code::authz_error: return 403;

@@ -18,8 +18,18 @@ std::string tokens_file_json() {
          "]";
 }
 
+// Production also needs the six back-end URLs. Nothing here calls a back-end
+// (carts are only created), so they point at a closed loopback port.
 const Env production_env = {
-    {"ENV", "production"}, {"PUBLIC_BASE_URL", "http://127.0.0.1"}, {"AUTH_BEARER_TOKEN", "test-token"}};
+    {"ENV", "production"},
+    {"PUBLIC_BASE_URL", "http://127.0.0.1"},
+    {"AUTH_BEARER_TOKEN", "test-token"},
+    {"CATALOG_BASE_URL", "http://127.0.0.1:9"},
+    {"PRICING_BASE_URL", "http://127.0.0.1:9"},
+    {"TAX_BASE_URL", "http://127.0.0.1:9"},
+    {"GEO_BASE_URL", "http://127.0.0.1:9"},
+    {"PAYMENT_BASE_URL", "http://127.0.0.1:9"},
+    {"RECEIPT_BASE_URL", "http://127.0.0.1:9"}};
 
 }  // namespace
 

@@ -378,7 +378,7 @@ TEST_CASE("check_cart: currency and merchant mismatches are one VALIDATION_ERROR
     co::Request r = request_for(c);
     r.currency = "EUR";
     Error e = cart_err(c, r);
-    CHECK(e.code == Code::validation_error);
+    CHECK(e.code == Code::validation_mismatch);  // VALIDATION_ERROR, 422
     REQUIRE(e.details.size() == 1);
     CHECK(contains(e.details[0], "EUR"));
     CHECK(contains(e.details[0], "USD"));
@@ -387,7 +387,7 @@ TEST_CASE("check_cart: currency and merchant mismatches are one VALIDATION_ERROR
     co::Request r = request_for(c);
     r.merchant_id = "m2";
     Error e = cart_err(c, r);
-    CHECK(e.code == Code::validation_error);
+    CHECK(e.code == Code::validation_mismatch);  // VALIDATION_ERROR, 422
     REQUIRE(e.details.size() == 1);
     CHECK(contains(e.details[0], "m2"));
     CHECK(contains(e.details[0], "m1"));
@@ -398,7 +398,7 @@ TEST_CASE("check_cart: currency and merchant mismatches are one VALIDATION_ERROR
     r.merchant_id = "m2";
     r.amount_minor = 1;
     Error e = cart_err(c, r);
-    CHECK(e.code == Code::validation_error);
+    CHECK(e.code == Code::validation_mismatch);  // VALIDATION_ERROR, 422
     REQUIRE(e.details.size() == 2);
     CHECK(contains(e.details[0], "currency"));
     CHECK(contains(e.details[1], "merchant_id"));
