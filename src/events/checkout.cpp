@@ -226,6 +226,11 @@ void apply(Saga& s, const Event& e) {
                    s.receipt_pending = false;
                  },
                  [&](const ReceiptFailed&) { s.receipt_pending = true; },
+                 [&](const Rejected& x) {
+                   s.payment_state = "failed";
+                   for (const auto& reason : x.reasons)
+                     s.audit_trail += (s.audit_trail.empty() ? "" : ";") + reason;
+                 },
                  [&](const Finished& x) {
                    s.phase = Phase::finished;
                    s.outcome = x.outcome;
@@ -290,11 +295,8 @@ std::vector<EventBody> start(const cart::Cart& cart, const Request& r, const std
 std::vector<EventBody> reject(const cart::Cart& cart, const Request& r, const std::string& txn,
                               const std::string& correlation_id,
                               const std::vector<std::string>& reasons, std::int64_t at_ms) {
-  std::vector<EventBody> events{started(cart, r, txn, correlation_id)};
-  Saga s = after(Saga{}, events, at_ms);
-  s.payment_state = "failed";
-  for (const auto& reason : reasons) s.audit_trail += (s.audit_trail.empty() ? "" : ";") + reason;
-  events.push_back(Finished{Outcome::rejected, result_json(s, Outcome::rejected)});
+  std::vector<EventBody> events{started(cart, r, txn, correlation_id), Rejected{reasons}};
+  finish(Saga{}, events, Outcome::rejected, at_ms);
   return events;
 }
 

@@ -192,11 +192,14 @@ struct Finished {
   Outcome outcome = Outcome::completed;
   std::string result_json;
 };
+struct Rejected {  // by policy or geo, before any back-end call
+  std::vector<std::string> reasons;
+};
 
 using EventBody =
     std::variant<Started, AuthorizeRequested, Authorized, Declined, AuthorizeFailed, CaptureRequested,
                  Captured, CaptureFailed, VoidRequested, Voided, VoidFailed, OrderCreated,
-                 ReceiptRequested, ReceiptIssued, ReceiptFailed, Finished>;
+                 ReceiptRequested, ReceiptIssued, ReceiptFailed, Finished, Rejected>;
 struct Event {
   std::int64_t at_ms = 0;
   EventBody body;
@@ -215,7 +218,7 @@ std::vector<EventBody> start(const cart::Cart& cart, const Request& r,
                              const std::string& transaction_id,
                              const std::string& correlation_id);
 
-// A checkout refused by policy or geo: Started + Finished(rejected).
+// A checkout refused by policy or geo: Started + Rejected + Finished(rejected).
 std::vector<EventBody> reject(const cart::Cart& cart, const Request& r,
                               const std::string& transaction_id, const std::string& correlation_id,
                               const std::vector<std::string>& reasons, std::int64_t at_ms);

@@ -82,6 +82,11 @@ class FieldWriter {
     }
     (*this)(k, *v);
   }
+  void operator()(std::string_view k, std::vector<std::string>& v) {
+    w_.key(k).begin_array();
+    for (const auto& item : v) w_.value(item);
+    w_.end_array();
+  }
   template <class T>
   void operator()(std::string_view k, std::vector<T>& v) {
     w_.key(k).begin_array();
@@ -130,6 +135,17 @@ class FieldReader {
     FieldReader nested(o, r_.path_of(k));
     fields(*v, nested);
     merge(nested);
+  }
+  void operator()(std::string_view k, std::vector<std::string>& v) {
+    const json::Value* a = r_.array(k);
+    if (!a) return;
+    for (const auto& item : a->items()) {
+      if (!item.is_string()) {
+        r_.fail(Error(Code::invalid_body, "field '" + r_.path_of(k) + "' must hold strings"));
+        return;
+      }
+      v.push_back(item.as_string());
+    }
   }
   template <class T>
   void operator()(std::string_view k, std::vector<T>& v) {

@@ -56,6 +56,8 @@ void fields(checkout::ReceiptIssued& x, F& f) { f("content", x.content); }
 template <class F>
 void fields(checkout::ReceiptFailed& x, F& f) { f("reason", x.reason); }
 template <class F>
+void fields(checkout::Rejected& x, F& f) { f("reasons", x.reasons); }
+template <class F>
 void fields(checkout::Finished& x, F& f) {
   f("outcome", x.outcome);
   f("result_json", x.result_json);
@@ -131,13 +133,13 @@ namespace orch::codec {
 
 namespace {
 
-constexpr std::array<std::string_view, 16> checkout_types = {
+constexpr std::array<std::string_view, 17> checkout_types = {
     "checkout.started",         "checkout.authorize_requested", "checkout.authorized",
     "checkout.declined",        "checkout.authorize_failed",    "checkout.capture_requested",
     "checkout.captured",        "checkout.capture_failed",      "checkout.void_requested",
     "checkout.voided",          "checkout.void_failed",         "checkout.order_created",
     "checkout.receipt_requested", "checkout.receipt_issued",    "checkout.receipt_failed",
-    "checkout.finished"};
+    "checkout.finished",        "checkout.rejected"};
 
 constexpr std::array<std::string_view, 7> payment_types = {
     "payment.authorized", "payment.declined", "payment.operation_requested", "payment.captured",

@@ -351,14 +351,15 @@ TEST_CASE("saga fold: a later ReceiptIssued clears a pending receipt") {
 
 // ------------------------------------------------------------------ reject
 
-TEST_CASE("reject: Started + Finished(rejected) with the reasons as audit trail") {
+TEST_CASE("reject: Started + Rejected + Finished(rejected) with the reasons as audit trail") {
   Cart c = ready_cart();
   co::Request r = request_for(c);
   auto events = co::reject(c, r, "txn_1", "corr_1", {"total 2370 exceeds max allowed 100", "country US is not allowed"},
                            9000);
-  REQUIRE(events.size() == 2);
+  REQUIRE(events.size() == 3);
   const auto& st = as<co::Started>(events[0]);
   CHECK(st.transaction_id == "txn_1");
+  CHECK(as<co::Rejected>(events[1]).reasons.size() == 2);
   CHECK(st.fingerprint == co::fingerprint(r));
   const auto& f = finished_of(events);
   CHECK(f.outcome == co::Outcome::rejected);
@@ -369,6 +370,9 @@ TEST_CASE("reject: Started + Finished(rejected) with the reasons as audit trail"
   CHECK(s.outcome == std::optional<co::Outcome>(co::Outcome::rejected));
   CHECK(s.result_json == f.result_json);
   CHECK(co::next_action(s, true) == co::Action::none);
+  // The folded saga (what the replay tool shows) agrees with the response.
+  CHECK(s.payment_state == "failed");
+  CHECK(s.audit_trail == "total 2370 exceeds max allowed 100;country US is not allowed");
 
   Value res = parse_json(f.result_json);
   check_result_shape(res);
