@@ -424,8 +424,12 @@ bool try_answer_checkout(Self* self, PendingCheckout& p) {
     case idempotency::Verdict::replay: p.promise.deliver(answer_of(**rec)); return true;
     case idempotency::Verdict::reused: p.promise.deliver(AnswerReply(idempotency::key_reused())); return true;
     case idempotency::Verdict::wait:
-      // In progress, yet not the saga running here (it belongs to another
-      // process or was interrupted before this actor loaded it).
+      // In progress but not (yet) the saga running here: the job that is
+      // starting it may still be waiting for its first write. Queue behind it;
+      // by its turn the saga is known here and the request joins it.
+      if (st.busy) return false;
+      // Otherwise it belongs to another process, or to a saga this actor has
+      // not loaded.
       p.promise.deliver(AnswerReply(Error(Code::cart_already_checked_out,
                                           "a checkout with this idempotency key is in progress (transaction " +
                                               (*rec)->transaction_id + ")")));

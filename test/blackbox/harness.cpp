@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -323,6 +324,12 @@ int ServerProcess::terminate(std::chrono::milliseconds timeout) {
 
 void ServerProcess::restart() {
   if (running()) kill9();
+  start();
+}
+
+void ServerProcess::restart_with(Env env) {
+  if (running()) kill9();
+  options_.env = std::move(env);
   start();
 }
 
@@ -635,6 +642,206 @@ void check_cart_invariants(const Response& r) {
   CHECK(*discount <= *subtotal);
   CHECK(*tax == (*subtotal - *discount) / 10);
   CHECK(*total == *subtotal - *discount + *tax);
+}
+
+// ------------------------------------------------------ checkout, payments
+
+std::string CheckoutRequest::json() const {
+  orch::json::Writer w;
+  w.begin_object();
+  w.field("tenant_id", tenant_id).field("merchant_id", merchant_id).field("cart_id", cart_id);
+  w.field("cart_version", cart_version).field("currency", currency);
+  if (email) w.key("customer").begin_object().field("email", *email).end_object();
+  if (country) w.key("location").begin_object().field("country_code", *country).end_object();
+  w.key("payment_intent").begin_object();
+  w.field("amount_minor", amount_minor).field("token_or_reference", token).end_object();
+  w.field("idempotency_key", idempotency_key);
+  w.end_object();
+  return w.take();
+}
+
+CheckoutRequest ReadyCart::request(const std::string& key) const {
+  CheckoutRequest r;
+  r.cart_id = cart_id;
+  r.cart_version = version;
+  r.amount_minor = total_minor;
+  r.idempotency_key = key;
+  return r;
+}
+
+Response Api::checkout_body(const std::string& body) {
+  return http_.post_json(checkout_path, body, auth_headers({}));
+}
+
+Response Api::payment(const std::string& op, const std::string& transaction_id, std::int64_t amount_minor,
+                      const std::string& key, const std::string& tenant, const std::string& merchant) {
+  orch::json::Writer w;
+  w.begin_object().field("tenant_id", tenant).field("merchant_id", merchant);
+  w.field("transaction_id", transaction_id).field("amount_minor", amount_minor);
+  w.field("idempotency_key", key).end_object();
+  return http_.post_json("/api/v1/payments/" + op, w.take(), auth_headers({}));
+}
+
+Response Api::get_payment(const std::string& transaction_id) {
+  return http_.get("/api/v1/payments/" + transaction_id, auth_headers({}));
+}
+
+Response Api::get_order(const std::string& order_id) {
+  return http_.get("/api/v1/orders/" + order_id, auth_headers({}));
+}
+
+Response Api::reconcile(const std::vector<std::string>& transaction_ids) {
+  orch::json::Writer w;
+  w.begin_object().key("transaction_ids").begin_array();
+  for (const auto& id : transaction_ids) w.value(id);
+  w.end_array().end_object();
+  return http_.post_json("/api/v1/ops/reconciliation", w.take(), auth_headers({}));
+}
+
+ReadyCart Api::ready_cart(const std::vector<std::pair<std::string, std::int64_t>>& items,
+                          const std::string& merchant, const std::string& currency) {
+  ReadyCart out;
+  out.cart_id = new_cart(merchant, currency);
+  std::uint64_t version = 1;
+  for (const auto& [item, qty] : items) {
+    auto r = add_item(out.cart_id, item, qty);
+    REQUIRE_MESSAGE(r.status == 200, "add_item " << item << ": " << r.status << " " << r.body);
+    version = r.version().value_or(0);
+  }
+  auto s = start_checkout(out.cart_id, version);
+  REQUIRE_MESSAGE(s.status == 200, "start_checkout: " << s.status << " " << s.body);
+  REQUIRE(s["status"].s() == "checkout_ready");
+  out.version = s.version().value_or(0);
+  out.total_minor = s["total_minor"].i().value_or(-1);
+  out.body = s.body;
+  return out;
+}
+
+// ------------------------------------------- payment ledger, replay tool
+
+std::vector<LedgerLine> read_ledger(const std::string& data_dir) {
+  std::vector<LedgerLine> out;
+  std::istringstream in(read_file(data_dir + "/demo-payment-ledger.jsonl"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    auto doc = orch::json::parse(line);
+    REQUIRE_MESSAGE(doc.ok(), "ledger line is not JSON: " << line);
+    J j(&*doc);
+    LedgerLine l;
+    auto op = j["op"].s(), key = j["key"].s(), txn = j["txn"].s(), outcome = j["outcome"].s();
+    auto amount = j["amount_minor"].i();
+    auto replay = j["replay"].b();
+    REQUIRE_MESSAGE((op && key && txn && outcome && amount && replay), "ledger line lacks fields: " << line);
+    l.op = *op;
+    l.key = *key;
+    l.txn = *txn;
+    l.outcome = *outcome;
+    l.amount_minor = *amount;
+    l.replay = *replay;
+    l.reference = j["reference"].s().value_or("");
+    l.detail = j["detail"].s().value_or("");
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+std::size_t count_effects(const std::vector<LedgerLine>& ledger, const std::string& op, const std::string& txn) {
+  std::size_t n = 0;
+  for (const auto& l : ledger)
+    if (l.effect() && (op.empty() || l.op == op) && (txn.empty() || l.txn == txn)) ++n;
+  return n;
+}
+
+std::string ledger_duplicates(const std::vector<LedgerLine>& ledger) {
+  std::map<std::pair<std::string, std::string>, int> seen;
+  for (const auto& l : ledger)
+    if (l.effect()) ++seen[{l.op, l.key}];
+  std::string out;
+  for (const auto& [k, n] : seen)
+    if (n > 1) out += "(" + k.first + ", " + k.second + ") x" + std::to_string(n) + "\n";
+  return out;
+}
+
+std::string ledger_text(const std::vector<LedgerLine>& ledger) {
+  std::string out;
+  for (const auto& l : ledger)
+    out += l.op + " key=" + l.key + " txn=" + l.txn + " amount=" + std::to_string(l.amount_minor) +
+           " outcome=" + l.outcome + (l.replay ? " (replay)" : "") + "\n";
+  return out;
+}
+
+ProcessResult run_replay(const std::string& data_dir, const std::vector<std::string>& args) {
+  std::vector<std::string> all{"--data-dir", data_dir};
+  all.insert(all.end(), args.begin(), args.end());
+  return run_process(replay_bin(), all, {});
+}
+
+std::vector<std::string> replay_table_values(const std::string& data_dir, const std::string& table) {
+  auto r = run_replay(data_dir, {"tables", table});
+  INFO("replay tables " << table << " stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> out;
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    auto doc = orch::json::parse(line);
+    REQUIRE_MESSAGE(doc.ok(), "replay tables line is not JSON: " << line);
+    auto v = J(&*doc)["value"].s();
+    REQUIRE_MESSAGE(v.has_value(), "replay tables line without a text value: " << line);
+    out.push_back(*v);
+  }
+  return out;
+}
+
+std::string tokens_file_json(const std::vector<TenantToken>& tokens) {
+  orch::json::Writer w;
+  w.begin_array();
+  for (const auto& t : tokens) {
+    w.begin_object().field("token_sha256", sha256_hex(t.token)).field("tenant_id", t.tenant_id);
+    w.field("caller_id", t.caller_id).key("scopes").begin_array();
+    for (const auto& s : t.scopes) w.value(s);
+    w.end_array().end_object();
+  }
+  w.end_array();
+  return w.take();
+}
+
+ServerOptions with_env(Env env) {
+  ServerOptions o;
+  o.env = std::move(env);
+  return o;
+}
+
+std::map<std::string, OutboxMessage> outbox_messages(const std::string& data_dir) {
+  std::map<std::string, OutboxMessage> out;
+  auto take = [&](const std::string& text, const std::string& where) {
+    auto doc = orch::json::parse(text);
+    REQUIRE_MESSAGE(doc.ok(), where << " entry is not JSON: " << text);
+    J m(&*doc);
+    OutboxMessage msg;
+    msg.id = m["id"].s().value_or("");
+    msg.topic = m["topic"].s().value_or("");
+    msg.tenant_id = m["tenant_id"].s().value_or("");
+    msg.correlation_id = m["correlation_id"].s().value_or("");
+    // Rows keep the document as a string; deliveries.jsonl inlines it.
+    msg.payload = m["payload"].is_string() ? *m["payload"].s() : m["payload"].dump();
+    msg.where = where;
+    REQUIRE_MESSAGE(!msg.id.empty(), where << " entry without an id: " << text);
+    if (!out.count(msg.id) || where != "delivered") out[msg.id] = msg;
+  };
+  for (const auto& v : replay_table_values(data_dir, "outbox")) take(v, "outbox");
+  for (const auto& v : replay_table_values(data_dir, "dead_letter")) take(v, "dead_letter");
+  std::istringstream in(read_file(data_dir + "/deliveries.jsonl"));
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) take(line, "delivered");
+  return out;
+}
+
+bool error_mentions(const Response& r, std::string_view word) {
+  return r["error"].s().value_or("").find(word) != std::string::npos;
 }
 
 std::string random_uuid() {

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -118,6 +119,9 @@ class ServerProcess {
   int terminate(std::chrono::milliseconds timeout = 15s);
   // Starts again on the same data dir (after kill9/terminate).
   void restart();
+  // Starts again on the same data dir with another environment (which the
+  // later restarts keep).
+  void restart_with(Env env);
 
   std::string stdout_text() const;
   std::string stderr_text() const;
@@ -231,6 +235,33 @@ RawResponse raw_request(int port, const std::string& bytes, std::chrono::millise
 // --------------------------------------------------------------- cart API
 
 inline constexpr const char* commands_path = "/api/v1/cart/commands";
+inline constexpr const char* checkout_path = "/api/v1/checkout/execute";
+
+// A checkout request (api.md 4). json() renders it; location and customer
+// only when set.
+struct CheckoutRequest {
+  std::string tenant_id = "dev";
+  std::string merchant_id = "flower_shop";
+  std::string cart_id;
+  std::uint64_t cart_version = 0;
+  std::string currency = "USD";
+  std::int64_t amount_minor = 0;
+  std::string token = "success_token";
+  std::string idempotency_key;
+  std::optional<std::string> country;  // location.country_code
+  std::optional<std::string> email;    // customer.email
+  std::string json() const;
+};
+
+// A cart made ready for checkout (start_checkout done).
+struct ReadyCart {
+  std::string cart_id;
+  std::uint64_t version = 0;
+  std::int64_t total_minor = 0;
+  std::string body;  // the start_checkout response
+  // A request that checks this cart out with `key`.
+  CheckoutRequest request(const std::string& key) const;
+};
 
 class Api {
  public:
@@ -258,6 +289,20 @@ class Api {
   // create_cart that must succeed; returns the cart id.
   std::string new_cart(const std::string& merchant = "flower_shop", const std::string& currency = "USD");
 
+  // ---- checkout and payments (api.md 4, 5)
+  Response checkout(const CheckoutRequest& r) { return checkout_body(r.json()); }
+  Response checkout_body(const std::string& body);
+  // POST /api/v1/payments/{op} (op: capture, void, refund).
+  Response payment(const std::string& op, const std::string& transaction_id, std::int64_t amount_minor,
+                   const std::string& key, const std::string& tenant = "dev",
+                   const std::string& merchant = "flower_shop");
+  Response get_payment(const std::string& transaction_id);
+  Response get_order(const std::string& order_id);
+  Response reconcile(const std::vector<std::string>& transaction_ids);
+  // create + add items + start_checkout, each required to succeed.
+  ReadyCart ready_cart(const std::vector<std::pair<std::string, std::int64_t>>& items = {{"bouquet_roses", 2}},
+                       const std::string& merchant = "flower_shop", const std::string& currency = "USD");
+
  private:
   httplib::Headers auth_headers(const httplib::Headers& extra) const;
   Http http_;
@@ -271,5 +316,54 @@ void check_cart_invariants(const Response& r);
 
 // A random v4-looking UUID (for carts that do not exist).
 std::string random_uuid();
+
+// ------------------------------------------- payment ledger, replay tool
+
+// The demo payment back-end's ledger, DATA_DIR/demo-payment-ledger.jsonl.
+struct LedgerLine {
+  std::string op, key, txn, outcome, reference, detail;
+  std::int64_t amount_minor = 0;
+  bool replay = false;
+  // A call that had an effect: not a replay, not a failed ("error") call.
+  bool effect() const { return !replay && outcome != "error"; }
+};
+// Every line (none when the file does not exist); a line that is not the
+// expected JSON fails the test.
+std::vector<LedgerLine> read_ledger(const std::string& data_dir);
+// Lines matching op (empty: any) and txn (empty: any) that had an effect.
+std::size_t count_effects(const std::vector<LedgerLine>& ledger, const std::string& op,
+                          const std::string& txn = "");
+// "(op, key)" pairs seen with an effect more than once, one per line; "" when
+// the back-end saw each operation at most once per idempotency key.
+std::string ledger_duplicates(const std::vector<LedgerLine>& ledger);
+std::string ledger_text(const std::vector<LedgerLine>& ledger);  // for messages
+
+// orchestrator-replay --data-dir DIR tables TABLE: the rows' values.
+std::vector<std::string> replay_table_values(const std::string& data_dir, const std::string& table);
+// Every outbox message the server wrote, by id, wherever it is now: still in
+// the outbox table, dead-lettered, or delivered to DATA_DIR/deliveries.jsonl
+// (the default sink; a delivered row leaves the outbox table). Read with
+// orchestrator-replay, also while the server runs.
+struct OutboxMessage {
+  std::string id, topic, tenant_id, correlation_id;
+  std::string payload;  // the JSON event document
+  std::string where;    // "outbox", "dead_letter" or "delivered"
+};
+std::map<std::string, OutboxMessage> outbox_messages(const std::string& data_dir);
+// orchestrator-replay --data-dir DIR ARGS...
+ProcessResult run_replay(const std::string& data_dir, const std::vector<std::string>& args);
+
+// One entry of an AUTH_TOKENS_FILE (api.md 2).
+struct TenantToken {
+  std::string token, tenant_id, caller_id;
+  std::vector<std::string> scopes;
+};
+// The file's JSON: [{token_sha256, tenant_id, caller_id, scopes}, ...].
+std::string tokens_file_json(const std::vector<TenantToken>& tokens);
+// Server options with exactly this environment.
+ServerOptions with_env(Env env);
+
+// Whether the error message of `r` contains `word`.
+bool error_mentions(const Response& r, std::string_view word);
 
 }  // namespace bb
