@@ -26,37 +26,43 @@ struct Shared {
   steady_clock::time_point deadline;
 };
 
-caf::behavior client(caf::event_based_actor* self, caf::actor writer, std::string id,
+using next_atom = caf::atom_constant<caf::atom("next")>;
+
+struct ClientState {
+  std::uint64_t version = 0;
+};
+
+// Appends one event, waits for the durable answer, repeats until the deadline.
+caf::behavior client(caf::stateful_actor<ClientState>* self, caf::actor writer, std::string id,
                      std::shared_ptr<Shared> shared) {
-  auto version = std::make_shared<std::uint64_t>(0);
-  auto step = std::make_shared<std::function<void()>>();
-  *step = [=] {
-    if (steady_clock::now() >= shared->deadline) {
-      shared->running--;
-      self->quit();
-      return;
-    }
-    store::WriteSet ws;
-    ws.appends.push_back(store::StreamAppend{
-        store::StreamId{"bench", "cart", id}, *version,
-        {store::EventData{"cart.item_added", 1, 0,
-                          R"({"line_id":"li_00000000-0000-4000-8000-000000000000","item_id":"pot_ceramic","title":"Ceramic Pot","unit_price_minor":1500,"quantity":1})"}}});
-    self->request(writer, seconds(30), actors::append_atom::value, std::move(ws))
-        .then(
-            [=](store::WriteResult& r) {
-              if (r.status == store::WriteStatus::ok) {
-                *version = r.versions.front();
-                shared->appends++;
-              }
-              (*step)();
-            },
-            [=](caf::error&) {
-              shared->running--;
-              self->quit();
-            });
+  self->send(self, next_atom::value);
+  return {
+      [=](next_atom) {
+        if (steady_clock::now() >= shared->deadline) {
+          shared->running--;
+          self->quit();
+          return;
+        }
+        store::WriteSet ws;
+        ws.appends.push_back(store::StreamAppend{
+            store::StreamId{"bench", "cart", id}, self->state.version,
+            {store::EventData{"cart.item_added", 1, 0,
+                              R"({"line_id":"li_00000000-0000-4000-8000-000000000000","item_id":"pot_ceramic","title":"Ceramic Pot","unit_price_minor":1500,"quantity":1})"}}});
+        self->request(writer, caf::infinite, actors::append_atom::value, std::move(ws))
+            .then(
+                [=](store::WriteResult& r) {
+                  if (r.status == store::WriteStatus::ok) {
+                    self->state.version = r.versions.front();
+                    shared->appends++;
+                  }
+                  self->send(self, next_atom::value);
+                },
+                [=](caf::error&) {
+                  shared->running--;
+                  self->quit();
+                });
+      },
   };
-  (*step)();
-  return {[](int) {}};
 }
 
 double run(const std::string& dir, std::size_t max_batch, int secs, int clients,

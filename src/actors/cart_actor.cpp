@@ -8,6 +8,7 @@
 #include "actors/ids.hpp"
 #include "actors/journal_append.hpp"
 #include "actors/streams.hpp"
+#include "events/codec.hpp"
 
 namespace orch::actors {
 
@@ -18,6 +19,12 @@ using Self = CartActor;
 void drain(Self* self);
 void start(Self* self, Pending p);
 
+// The cart's client view, rendered at most once per change.
+const std::string& view_of(CartState& st) {
+  if (st.view.empty()) st.view = codec::cart_view_json(st.cart);
+  return st.view;
+}
+
 // Answers with the cart once every change sent so far is durable.
 void answer_with_cart(Self* self, caf::response_promise rp) {
   auto& st = self->state;
@@ -27,12 +34,12 @@ void answer_with_cart(Self* self, caf::response_promise rp) {
   }
   if (st.broken) rp.deliver(CartReply(*st.broken));
   else if (!st.cart.exists()) rp.deliver(CartReply(Error(Code::not_found, "cart not found")));
-  else rp.deliver(CartReply(st.cart));
+  else rp.deliver(CartReply(view_of(st)));
 }
 
-CartReply reply_for(const store::WriteResult& wr, const cart::Cart& cart) {
+CartReply reply_for(const store::WriteResult& wr, const std::string& view) {
   switch (wr.status) {
-    case store::WriteStatus::ok: return cart;
+    case store::WriteStatus::ok: return view;
     case store::WriteStatus::conflict:
       return Error(Code::cart_version_conflict, "the cart changed concurrently; retry");
     case store::WriteStatus::journal_full: return Error(Code::journal_full, "the journal is full: " + wr.message);
@@ -46,23 +53,23 @@ CartReply reply_for(const store::WriteResult& wr, const cart::Cart& cart) {
 void append(Self* self, PendingCart p, std::vector<cart::EventBody> events) {
   auto& st = self->state;
   const auto at = now_ms();
-  cart::Cart next = st.cart;
-  for (const auto& e : events) cart::apply(next, cart::Event{at, e});
-
   store::WriteSet ws;
   ws.appends.push_back(store::StreamAppend{st.stream, st.stream_version,
                                            streams::encode_cart_events(events, at)});
+  for (const auto& e : events) cart::apply(st.cart, cart::Event{at, e});
+  st.view.clear();
   const auto every = st.deps->settings.snapshot_every;
   const auto new_version = st.stream_version + events.size();
   if (every > 0 && new_version / every > st.stream_version / every)
-    ws.puts.push_back(streams::cart_snapshot(st.stream, next, new_version));
+    ws.puts.push_back(streams::cart_snapshot(st.stream, st.cart, new_version));
 
   st.stream_version = new_version;
   ++st.in_flight;
   DelegatedAppend d{std::move(ws),
-                    [reply = next](const store::WriteResult& wr) { return caf::make_message(reply_for(wr, reply)); },
+                    [reply = view_of(st)](const store::WriteResult& wr) {
+                      return caf::make_message(reply_for(wr, reply));
+                    },
                     caf::actor_cast<caf::actor>(self), ++st.append_seq};
-  st.cart = std::move(next);
   p.promise.delegate(st.deps->writer, append_atom::value, std::move(d));
   job_done(self);
 }
@@ -86,23 +93,31 @@ void finish(Self* self, PendingCart& p, CartReply reply) {
   job_done(self);
 }
 
+void decided(Self* self, PendingCart p, Result<std::vector<cart::EventBody>>&& events) {
+  if (!events)
+    finish(self, p, std::move(events.error()));
+  else if (events->empty())
+    finish(self, p, std::string());  // no change: answered with the cart
+  else
+    append(self, std::move(p), std::move(*events));
+}
+
 void start_cart_command(Self* self, PendingCart p) {
   auto& st = self->state;
   cart::Context ctx{st.stream.tenant, st.stream.id, new_id("li_")};
   adapters::CallContext call{p.request.request_id, st.stream.tenant, {}};
+  if (st.deps->backends.in_process) {
+    // In-process back-ends answer at once: decide on the state in place.
+    auto events = run_cart_command(st.deps->backends, call, st.cart, p.request.command, ctx);
+    return decided(self, std::move(p), std::move(events));
+  }
   run_backend_work(
       self, *st.deps,
       [backends = st.deps->backends, call, cart = st.cart, command = p.request.command, ctx] {
         return run_cart_command(backends, call, cart, command, ctx);
       },
       [self, p](Result<std::vector<cart::EventBody>> events) mutable {
-        if (!events) {
-          finish(self, p, std::move(events.error()));
-        } else if (events->empty()) {
-          finish(self, p, self->state.cart);
-        } else {
-          append(self, std::move(p), std::move(*events));
-        }
+        decided(self, std::move(p), std::move(events));
       });
 }
 
@@ -242,6 +257,7 @@ void load_cart_state(CartActor* self) {
   }
   st.broken.reset();
   st.cart = std::move(loaded->cart);
+  st.view.clear();
   st.stream_version = loaded->stream_version;
   // A cart held by a checkout that has not finished: load its saga.
   if (st.cart.locked() && st.cart.status != cart::CartStatus::checked_out) {

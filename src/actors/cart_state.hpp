@@ -51,6 +51,7 @@ struct CartState {
   store::StreamId stream;
   cart::Cart cart;
   std::uint64_t stream_version = 0;
+  std::string view;  // cart_view_json(cart), rendered once per change ("" = not yet)
   std::optional<Error> broken;  // the stream could not be loaded
   bool stale = false;           // a write ended in an unknown state: reload first
   bool busy = false;            // a queued job is running (it may write the cart stream)

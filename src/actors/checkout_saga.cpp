@@ -100,6 +100,7 @@ void commit_step(Self* self, StepWrite w, std::function<void()> then) {
             for (const auto& e : w.saga) checkout::apply(run.saga, checkout::Event{at, e});
             for (const auto& e : w.payment) payment::apply(run.payment, payment::Event{at, e});
             for (const auto& e : w.cart) cart::apply(st.cart, cart::Event{at, e});
+            if (!w.cart.empty()) st.view.clear();
             std::size_t i = 0;
             run.saga_version = wr.versions[i++];
             if (!w.payment.empty()) run.payment_version = wr.versions[i++];
@@ -380,6 +381,7 @@ void begin_saga(Self* self, PendingCheckout p) {
                                                                                               : Code::store_error,
                                                 "cannot start the checkout: " + wr.message));
             for (const auto& e : lock) cart::apply(st.cart, cart::Event{at, e});
+            st.view.clear();
             st.stream_version = wr.versions[0];
             SagaRun run;
             for (const auto& e : events) checkout::apply(run.saga, checkout::Event{at, e});

@@ -62,7 +62,9 @@ struct CartRequest {
   std::string request_id;
 };
 
-using CartReply = Result<cart::Cart>;
+// The cart as clients see it (codec::cart_view_json), rendered once by the
+// cart actor.
+using CartReply = Result<std::string>;
 
 // A response decided by the domain, ready to send: status and JSON body.
 // Idempotent replays answer the stored Answer byte for byte.

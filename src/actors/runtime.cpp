@@ -43,20 +43,31 @@ struct Runtime::Impl {
 
 namespace {
 
-// Sends a request to `front` and waits for its Result<T> answer.
+// Sends a request and waits for its answer, from a non-actor thread. The
+// request itself carries no timeout: CAF would put it on its clock, whose
+// thread wakes up for every request. The wait has the timeout instead
+// (a timed wait on the scoped actor's own mailbox).
+template <class Reply, class OnReply, class... Ts>
+void request_and_wait(caf::actor_system& sys, const caf::actor& dest, std::chrono::milliseconds timeout,
+                      std::optional<Error>& failure, OnReply on_reply, Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  auto handle = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
+  caf::blocking_actor::accept_one_cond rc;
+  self->varargs_receive(
+      rc, handle.id(), [&](Reply& reply) { on_reply(reply); },
+      [&](caf::error& err) { failure = Error(Code::internal_error, "request failed: " + sys.render(err)); },
+      caf::after(timeout) >> [&] { failure = Error(Code::timeout, "the request did not complete in time"); });
+}
+
+// Sends a request to `dest` and waits for its Result<T> answer.
 template <class T, class... Ts>
-Result<T> ask(caf::actor_system& sys, const caf::actor& front, std::chrono::milliseconds timeout,
+Result<T> ask(caf::actor_system& sys, const caf::actor& dest, std::chrono::milliseconds timeout,
               Ts&&... xs) {
   std::optional<Result<T>> out;
-  caf::scoped_actor self{sys};
-  self->request(front, timeout, std::forward<Ts>(xs)...)
-      .receive([&](Result<T>& reply) { out.emplace(std::move(reply)); },
-               [&](caf::error& err) {
-                 if (err == caf::sec::request_timeout)
-                   out.emplace(Error(Code::timeout, "the request did not complete in time"));
-                 else
-                   out.emplace(Error(Code::internal_error, "request failed: " + sys.render(err)));
-               });
+  std::optional<Error> failure;
+  request_and_wait<Result<T>>(sys, dest, timeout, failure, [&](Result<T>& r) { out.emplace(std::move(r)); },
+                              std::forward<Ts>(xs)...);
+  if (failure) return *failure;
   return std::move(*out);
 }
 
@@ -64,16 +75,11 @@ Result<T> ask(caf::actor_system& sys, const caf::actor& front, std::chrono::mill
 template <class T, class... Ts>
 Result<T> ask_plain(caf::actor_system& sys, const caf::actor& dest, std::chrono::milliseconds timeout,
                     Ts&&... xs) {
-  std::optional<Result<T>> out;
-  caf::scoped_actor self{sys};
-  self->request(dest, timeout, std::forward<Ts>(xs)...)
-      .receive([&](T& reply) { out.emplace(std::move(reply)); },
-               [&](caf::error& err) {
-                 if (err == caf::sec::request_timeout)
-                   out.emplace(Error(Code::timeout, "the request did not complete in time"));
-                 else
-                   out.emplace(Error(Code::internal_error, sys.render(err)));
-               });
+  std::optional<T> out;
+  std::optional<Error> failure;
+  request_and_wait<T>(sys, dest, timeout, failure, [&](T& r) { out.emplace(std::move(r)); },
+                      std::forward<Ts>(xs)...);
+  if (failure) return *failure;
   return std::move(*out);
 }
 
@@ -116,9 +122,9 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Runtime::~Runtime() { shutdown(); }
 
-Result<cart::Cart> Runtime::cart_command(const std::string& tenant, std::string cart_id,
-                                         cart::Command command, std::string request_id) {
-  return ask<cart::Cart>(*impl_->system, impl_->front, impl_->options.request_timeout, cart_atom::value,
+Result<std::string> Runtime::cart_command(const std::string& tenant, std::string cart_id,
+                                          cart::Command command, std::string request_id) {
+  return ask<std::string>(*impl_->system, impl_->front, impl_->options.request_timeout, cart_atom::value,
                          CartRequest{tenant, std::move(cart_id), std::move(command), std::move(request_id)});
 }
 

@@ -54,9 +54,10 @@ class Runtime {
 
   // Runs one cart command for `tenant`. `cart_id` is ignored for create_cart.
   // Blocks the calling thread until the owning actor answers (after the
-  // change is durable) or the request timeout passes.
-  Result<cart::Cart> cart_command(const std::string& tenant, std::string cart_id,
-                                  cart::Command command, std::string request_id);
+  // change is durable) or the request timeout passes. The answer is the
+  // cart as clients see it (JSON, api.md 3).
+  Result<std::string> cart_command(const std::string& tenant, std::string cart_id,
+                                   cart::Command command, std::string request_id);
 
   // POST /api/v1/checkout/execute for the caller's tenant (request.tenant_id).
   Result<Reply> checkout(checkout::Request request, std::string request_id);

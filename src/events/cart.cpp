@@ -52,17 +52,12 @@ Error out_of_range(const char* what) {
 }
 }  // namespace
 
-Result<Totals> compute_totals(const std::vector<Line>& lines,
-                              const std::vector<Adjustment>& adjustments, std::int64_t tax_minor) {
+Result<Totals> totals_from_subtotal(std::int64_t subtotal, const std::vector<Adjustment>& adjustments,
+                                    std::int64_t tax_minor) {
   Totals t;
-  for (const auto& l : lines) {
-    auto line_total = money::mul(l.unit_price_minor, l.quantity);
-    if (!line_total) return out_of_range("a line total");
-    auto s = money::add(t.subtotal_minor, *line_total);
-    if (!s) return out_of_range("the cart subtotal");
-    t.subtotal_minor = *s;
-  }
-  std::int64_t running = t.subtotal_minor;
+  t.subtotal_minor = subtotal;
+  std::int64_t running = subtotal;
+  t.adjustment_amounts.reserve(adjustments.size());
   for (const auto& a : adjustments) {
     std::int64_t base = std::max<std::int64_t>(running, 0);
     std::int64_t amount = a.kind == DiscountKind::percentage ? money::percent_of(base, a.value)
@@ -76,6 +71,19 @@ Result<Totals> compute_totals(const std::vector<Line>& lines,
   if (!total) return out_of_range("the cart total");
   t.total_minor = *total;
   return t;
+}
+
+Result<Totals> compute_totals(const std::vector<Line>& lines,
+                              const std::vector<Adjustment>& adjustments, std::int64_t tax_minor) {
+  std::int64_t subtotal = 0;
+  for (const auto& l : lines) {
+    auto line_total = money::mul(l.unit_price_minor, l.quantity);
+    if (!line_total) return out_of_range("a line total");
+    auto s = money::add(subtotal, *line_total);
+    if (!s) return out_of_range("the cart subtotal");
+    subtotal = *s;
+  }
+  return totals_from_subtotal(subtotal, adjustments, tax_minor);
 }
 
 // ------------------------------------------------------------------- apply
@@ -322,10 +330,16 @@ Error stock_error(const std::string& item_id, std::int64_t wanted, std::int64_t 
                                        " available");
 }
 
-// The totals the cart would have with `lines` and `adjustments`.
-Status fits(const Cart& cart, const std::vector<Line>& lines,
-            const std::vector<Adjustment>& adjustments) {
-  auto t = compute_totals(lines, adjustments, cart.tax_minor);
+// Whether the cart's totals stay in range when its subtotal changes by
+// removing `old_total` and adding `unit * quantity` (checked, without
+// copying the lines).
+Status fits(const Cart& cart, std::int64_t old_total, std::int64_t unit, std::int64_t quantity) {
+  auto line_total = money::mul(unit, quantity);
+  if (!line_total) return out_of_range("a line total");
+  auto without = money::sub(cart.subtotal_minor, old_total);
+  auto subtotal = without ? money::add(*without, *line_total) : std::nullopt;
+  if (!subtotal) return out_of_range("the cart subtotal");
+  auto t = totals_from_subtotal(*subtotal, cart.adjustments, cart.tax_minor);
   if (!t) return t.error();
   return ok();
 }
@@ -349,9 +363,7 @@ struct Decider {
       return validation_failed({"a cart holds at most " + std::to_string(max_lines) + " lines"});
     std::int64_t wanted = cart.quantity_of(c.item_id) + c.quantity;
     if (wanted > item.available) return stock_error(c.item_id, wanted, item.available);
-    auto lines = cart.lines;
-    lines.push_back(Line{ctx.new_line_id, c.item_id, item.title, c.quantity, item.price_minor, 0});
-    if (auto s = fits(cart, lines, cart.adjustments); !s) return s.error();
+    if (auto s = fits(cart, 0, item.price_minor, c.quantity); !s) return s.error();
     return std::vector<EventBody>{
         ItemAdded{ctx.new_line_id, c.item_id, item.title, item.price_minor, c.quantity}};
   }
@@ -366,10 +378,7 @@ struct Decider {
       if (wanted > facts.item->available)
         return stock_error(line->item_id, wanted, facts.item->available);
     }
-    auto lines = cart.lines;
-    for (auto& l : lines)
-      if (l.line_id == c.line_id) l.quantity = c.quantity;
-    if (auto s = fits(cart, lines, cart.adjustments); !s) return s.error();
+    if (auto s = fits(cart, line->total_minor, line->unit_price_minor, c.quantity); !s) return s.error();
     return std::vector<EventBody>{ItemQuantityChanged{c.line_id, c.quantity}};
   }
 
@@ -408,25 +417,33 @@ Result<std::vector<EventBody>> decide(const Cart& cart, const Command& c, const 
 
 Result<std::vector<EventBody>> reprice(const Cart& cart, const std::vector<LinePrice>& prices) {
   Repriced changed;
-  auto lines = cart.lines;
-  for (const auto& p : prices) {
-    for (auto& l : lines) {
-      if (l.line_id != p.line_id || l.unit_price_minor == p.unit_price_minor) continue;
-      if (p.unit_price_minor < 0)
-        return Error(Code::backend_error, "pricing returned a negative price for line " + l.line_id);
-      l.unit_price_minor = p.unit_price_minor;
-      changed.prices.push_back(p);
-    }
+  std::int64_t subtotal = cart.subtotal_minor;
+  for (std::size_t i = 0; i < prices.size(); ++i) {
+    const LinePrice& p = prices[i];
+    // Back-ends answer in line order; look further only when they do not.
+    const Line* l = i < cart.lines.size() && cart.lines[i].line_id == p.line_id ? &cart.lines[i]
+                                                                               : cart.find_line(p.line_id);
+    if (!l || l->unit_price_minor == p.unit_price_minor) continue;
+    if (p.unit_price_minor < 0)
+      return Error(Code::backend_error, "pricing returned a negative price for line " + l->line_id);
+    auto new_total = money::mul(p.unit_price_minor, l->quantity);
+    if (!new_total) return out_of_range("a line total");
+    auto s1 = money::sub(subtotal, l->total_minor);
+    auto s2 = s1 ? money::add(*s1, *new_total) : std::nullopt;
+    if (!s2) return out_of_range("the cart subtotal");
+    subtotal = *s2;
+    changed.prices.push_back(p);
   }
   if (changed.prices.empty()) return std::vector<EventBody>{};
-  if (auto s = fits(cart, lines, cart.adjustments); !s) return s.error();
+  auto t = totals_from_subtotal(subtotal, cart.adjustments, cart.tax_minor);
+  if (!t) return t.error();
   return std::vector<EventBody>{std::move(changed)};
 }
 
 Result<std::vector<EventBody>> retax(const Cart& cart, std::int64_t tax_minor) {
   if (tax_minor < 0) return Error(Code::backend_error, "tax back-end returned a negative tax");
   if (tax_minor == cart.tax_minor) return std::vector<EventBody>{};
-  auto t = compute_totals(cart.lines, cart.adjustments, tax_minor);
+  auto t = totals_from_subtotal(cart.subtotal_minor, cart.adjustments, tax_minor);
   if (!t) return t.error();
   return std::vector<EventBody>{TaxResolved{tax_minor}};
 }

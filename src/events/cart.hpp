@@ -252,5 +252,8 @@ struct Totals {
 };
 Result<Totals> compute_totals(const std::vector<Line>& lines,
                               const std::vector<Adjustment>& adjustments, std::int64_t tax_minor);
+// The same from a subtotal already known (the sum of the line totals).
+Result<Totals> totals_from_subtotal(std::int64_t subtotal, const std::vector<Adjustment>& adjustments,
+                                    std::int64_t tax_minor);
 
 }  // namespace orch::cart

@@ -1,5 +1,4 @@
 #include "actors/runtime.hpp"
-#include "events/codec.hpp"
 #include "http/cart_json.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
@@ -15,7 +14,7 @@ void add_cart_routes(Router& router, actors::Runtime& runtime) {
     auto cart = runtime.cart_command(ex.principal().tenant_id, std::move(parsed->cart_id),
                                      std::move(parsed->command), ex.request_id());
     if (!cart) return ex.fail(cart.error());
-    ex.reply_json(200, codec::cart_view_json(*cart));
+    ex.reply_json(200, std::move(*cart));
   }, RouteOptions{true, "cart:write"});
 }
 
