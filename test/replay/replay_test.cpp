@@ -346,18 +346,18 @@ TEST_CASE("state: unknown stream and unknown kind") {
   TempDir dir;
   auto j = open_journal(dir.path);
   write_cart(*j, streams::cart_stream("t1", "c1"));
-  append_raw(*j, store::StreamId{"t1", "payment", "p1"}, 0,
-             {store::EventData{"payment.authorized", 1, t0, "{}"}});
+  append_raw(*j, store::StreamId{"t1", "widget", "w1"}, 0,
+             {store::EventData{"widget.made", 1, t0, "{}"}});
 
   auto missing = replay({"--data-dir", dir.path, "state", "t1/cart/nope"});
   CHECK(missing.status == 1);
   CHECK(missing.out.empty());
   CHECK(contains(missing.err, "stream not found"));
 
-  auto kind = replay({"--data-dir", dir.path, "state", "t1/payment/p1"});
+  auto kind = replay({"--data-dir", dir.path, "state", "t1/widget/w1"});
   CHECK(kind.status == 1);
   CHECK(kind.out.empty());
-  CHECK(contains(kind.err, "state: no fold for kind 'payment' (known: cart)"));
+  CHECK(contains(kind.err, "state: no fold for kind 'widget' (known: cart, checkout, payment, order)"));
 }
 
 TEST_CASE("log: every event in commit order across streams, --from and --limit") {
@@ -408,8 +408,8 @@ TEST_CASE("check: a good journal has no problems") {
   const auto s = streams::cart_stream("t1", "c1");
   write_cart(*j, s);
   write_cart(*j, streams::cart_stream("t2", "c2"));
-  append_raw(*j, store::StreamId{"t1", "order", "o1"}, 0,
-             {store::EventData{"order.created", 1, t0, R"({"total":1})"}});
+  append_raw(*j, store::StreamId{"t1", "widget", "w1"}, 0,
+             {store::EventData{"widget.made", 1, t0, R"({"total":1})"}});
   // A snapshot that agrees with the fold.
   auto loaded = streams::load_cart(*j, s, 3);
   REQUIRE(loaded);
@@ -515,12 +515,19 @@ TEST_CASE("check: corrupt events are reported, never a crash") {
     CHECK(r.status == 1);
     CHECK(contains(r.out, "problem: t1/cart/good: snapshot at version 5 differs from the fold"));
   }
-  SUBCASE("a non-cart payload that is not JSON") {
-    append_raw(*j, store::StreamId{"t1", "order", "o1"}, 0,
-               {store::EventData{"order.created", 1, t0, "]["}});
+  SUBCASE("a payload of an unknown kind that is not JSON") {
+    append_raw(*j, store::StreamId{"t1", "widget", "w1"}, 0,
+               {store::EventData{"widget.made", 1, t0, "]["}});
     auto r = replay({"--data-dir", dir.path, "check"});
     CHECK(r.status == 1);
-    CHECK(contains(r.out, "problem: t1/order/o1 seq 1: payload is not valid JSON"));
+    CHECK(contains(r.out, "problem: t1/widget/w1 seq 1: payload is not valid JSON"));
+  }
+  SUBCASE("an order event that does not decode") {
+    append_raw(*j, store::StreamId{"t1", "order", "o1"}, 0,
+               {store::EventData{"order.created", 1, t0, R"({"total":1})"}});
+    auto r = replay({"--data-dir", dir.path, "check"});
+    CHECK(r.status == 1);
+    CHECK(contains(r.out, "problem: t1/order/o1 seq 1: cannot decode event 'order.created'"));
   }
 }
 
