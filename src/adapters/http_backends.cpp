@@ -396,6 +396,13 @@ class HttpGeo final : public Geo, public StatsSource {
   Endpoint ep_;
 };
 
+// The "reference" of a refusal body, when it has one.
+std::string reference_of(const std::string& body) {
+  if (auto doc = json::parse(body); doc && doc->is_object())
+    if (const auto* v = doc->find("reference"); v && v->is_string()) return v->as_string();
+  return {};
+}
+
 class HttpPayment final : public Payment, public StatsSource {
  public:
   HttpPayment(http::BaseUrl url, const HttpBackendSettings& s)
@@ -407,11 +414,7 @@ class HttpPayment final : public Payment, public StatsSource {
     const Call c = post("/authorize", authorize_body(ctx, req), false);
     return run<AuthorizeResult>(ep_, ctx, c, [&](const Answer& a) -> Result<AuthorizeResult> {
       if (a.status == 402 || a.status == 422) {
-        std::string reference;
-        if (auto doc = json::parse(a.body); doc && doc->is_object())
-          if (const auto* v = doc->find("reference"); v && v->is_string())
-            reference = v->as_string();
-        return AuthorizeResult{false, reference,
+        return AuthorizeResult{false, reference_of(a.body),
                                reason_of(a.body, "declined by the payment back-end (HTTP " +
                                                      std::to_string(a.status) + ")")};
       }
@@ -474,11 +477,7 @@ class HttpPayment final : public Payment, public StatsSource {
     const Call c = post(path, operation_body(ctx, req), false);
     return run<OperationResult>(ep_, ctx, c, [&](const Answer& a) -> Result<OperationResult> {
       if (a.status >= 400 && a.status < 500 && a.status != 404) {  // 429 never gets here
-        std::string reference;
-        if (auto doc = json::parse(a.body); doc && doc->is_object())
-          if (const auto* v = doc->find("reference"); v && v->is_string())
-            reference = v->as_string();
-        return OperationResult{false, reference,
+        return OperationResult{false, reference_of(a.body),
                                reason_of(a.body, "refused by the payment back-end (HTTP " +
                                                      std::to_string(a.status) + ")")};
       }

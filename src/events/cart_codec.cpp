@@ -2,6 +2,7 @@
 
 #include "events/codec.hpp"
 #include "events/json.hpp"
+#include "events/overloaded.hpp"
 
 namespace orch::codec {
 
@@ -10,11 +11,6 @@ using json::Writer;
 using namespace orch::cart;
 
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 Encoded make(const char* type, Writer& w) { return Encoded{type, 1, w.take()}; }
 

@@ -5,6 +5,7 @@
 #include "events/hash.hpp"
 #include "events/ids.hpp"
 #include "events/json.hpp"
+#include "events/overloaded.hpp"
 
 namespace orch::checkout {
 
@@ -171,15 +172,6 @@ bool parse_enum(std::string_view name, Outcome& out) {
     }
   return false;
 }
-
-namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-
-}  // namespace
 
 void apply(Saga& s, const Event& e) {
   std::visit(overloaded{

@@ -2,6 +2,7 @@
 
 #include "events/hash.hpp"
 #include "events/json.hpp"
+#include "events/overloaded.hpp"
 
 namespace orch::payment {
 
@@ -45,11 +46,6 @@ bool parse_enum(std::string_view name, Op& out) {
 }
 
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 void record(Payment& p, std::string type, std::int64_t amount, std::string reference,
             std::int64_t at) {
