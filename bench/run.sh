@@ -45,7 +45,7 @@ curl -s http://127.0.0.1:$PORT/metrics | grep -E '^journal_(commits|write_sets|e
 
 # Checkouts on pre-built ready carts (one rose each; a fresh key per checkout),
 # then idempotent replays of one completed checkout.
-NREADY=$(( SECS * 5000 ))
+NREADY=$(( SECS * 8000 ))
 build-bench/bench/bench_setup http://127.0.0.1:$PORT $NREADY "$WORK/ready16.txt" ready >/dev/null
 build-bench/bench/bench_setup http://127.0.0.1:$PORT $NREADY "$WORK/ready64.txt" ready >/dev/null
 for c in 16 64; do

@@ -17,9 +17,13 @@ std::mt19937_64& rng() {
 }  // namespace
 
 std::string new_uuid() {
-  std::uint64_t hi = rng()(), lo = rng()();
-  hi = (hi & ~std::uint64_t{0xF000}) | 0x4000;                      // version 4
-  lo = (lo & ~(std::uint64_t{0xC} << 60)) | (std::uint64_t{0x8} << 60);  // RFC 4122 variant
+  // Version 7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
+  // Ids made close together sort close together, so the journal's B-trees
+  // take a burst of new streams in a few adjacent pages instead of one
+  // random page each (fewer pages written per commit).
+  const auto ms = static_cast<std::uint64_t>(now_ms()) & 0xFFFFFFFFFFFFull;
+  std::uint64_t hi = (ms << 16) | 0x7000 | (rng()() & 0x0FFF);                         // version 7
+  std::uint64_t lo = (rng()() & ~(std::uint64_t{0xC} << 60)) | (std::uint64_t{0x8} << 60);  // RFC variant
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(36);

@@ -8,7 +8,8 @@
 
 namespace orch::actors {
 
-// Random (version 4) UUID, lowercase hyphenated.
+// Time-ordered (version 7) UUID, lowercase hyphenated: ids made later sort
+// later (to the millisecond), the rest is random.
 std::string new_uuid();
 // prefix + UUID, e.g. "li_3f0e2c1a-...".
 std::string new_id(std::string_view prefix);

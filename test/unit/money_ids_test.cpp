@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "actors/ids.hpp"
 #include "events/ids.hpp"
 #include "events/money.hpp"
 
@@ -161,4 +162,25 @@ TEST_CASE("ids::normalize_uuid rejects everything else") {
     CAPTURE(s);
     CHECK(ids::normalize_uuid(s) == std::nullopt);
   }
+}
+
+TEST_CASE("actors::new_uuid makes canonical version 7 UUIDs that sort by creation time") {
+  std::string prev = orch::actors::new_uuid();
+  for (int i = 0; i < 200; ++i) {
+    const std::int64_t before = orch::actors::now_ms();
+    std::string u = orch::actors::new_uuid();
+    CHECK(ids::normalize_uuid(u) == std::optional<std::string>(u));  // canonical lowercase form
+    CHECK(u[14] == '7');                                               // version
+    CHECK(std::string("89ab").find(u[19]) != std::string::npos);       // RFC variant
+    // The first 48 bits are the creation time in milliseconds.
+    std::string ms_hex = u.substr(0, 8) + u.substr(9, 4);
+    const auto ms = static_cast<std::int64_t>(std::stoull(ms_hex, nullptr, 16));
+    CHECK(ms >= before);
+    CHECK(ms <= orch::actors::now_ms());
+    // Made in a later millisecond: sorts later.
+    if (u.substr(0, 13) != prev.substr(0, 13)) CHECK(prev < u);
+    CHECK(u != prev);
+    prev = u;
+  }
+  CHECK(orch::actors::new_id("txn_").rfind("txn_", 0) == 0);
 }
