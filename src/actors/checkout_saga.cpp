@@ -224,6 +224,42 @@ void step_authorize(Self* self) {
       });
 }
 
+// Journals the capture's outcome; a captured payment gets its order in the same write.
+void record_capture(Self* self, const checkout::CallResult& cr) {
+  auto& run = *self->state.saga;
+  std::string order_id = new_id("ord_");
+  auto events = checkout::after_capture(run.saga, cr, order_id);
+  std::optional<order::Created> order;
+  if (cr.kind == checkout::CallResult::ok) {
+    checkout::Saga captured = run.saga;
+    for (const auto& e : events) checkout::apply(captured, checkout::Event{0, e});
+    order = order::created_from(captured, order_id);
+  }
+  record(self, std::move(events), [self] {
+    if (!self->state.saga->saga.order_id.empty()) crash_point(self, "after_order");
+    drive_saga(self);
+  }, std::move(order));
+}
+
+// A capture without an answer, twice: ask the back-end for the transaction's
+// state before deciding between the order and the void.
+void confirm_unanswered_capture(Self* self, checkout::CallResult unanswered) {
+  auto& run = *self->state.saga;
+  run_backend_work(
+      self, *self->state.deps,
+      [payment = self->state.deps->backends.payment, ctx = call_context(self, "capture-state"),
+       txn = run.saga.transaction_id] { return payment->state(ctx, txn); },
+      [self, unanswered](Result<std::optional<std::string>> state) {
+        std::optional<std::string> provider_state;
+        if (state) provider_state = *state;
+        auto cr = checkout::resolve_unanswered_capture(unanswered, provider_state);
+        if (cr.kind == checkout::CallResult::ok)
+          spdlog::warn("checkout {}: capture unanswered, but the payment back-end reports it captured",
+                       self->state.saga->saga.transaction_id);
+        record_capture(self, cr);
+      });
+}
+
 void step_capture(Self* self) {
   auto& run = *self->state.saga;
   run.step_in_flight = true;
@@ -235,24 +271,16 @@ void step_capture(Self* self) {
         crash_point(self, "after_capture");
         auto& run = *self->state.saga;
         auto cr = to_call_result(r);
-        // An unanswered capture may have happened: ask again with the same key
-        // (no second effect) before giving up and voiding.
-        if (cr.kind == checkout::CallResult::unknown && ++run.unknown_captures < 2) {
-          run.step_in_flight = false;
-          return drive_saga(self);
+        if (cr.kind == checkout::CallResult::unknown) {
+          // An unanswered capture may have happened: ask again with the same
+          // key (no second effect), then ask for the transaction's state.
+          if (++run.unknown_captures < 2) {
+            run.step_in_flight = false;
+            return drive_saga(self);
+          }
+          return confirm_unanswered_capture(self, std::move(cr));
         }
-        std::string order_id = new_id("ord_");
-        auto events = checkout::after_capture(run.saga, cr, order_id);
-        std::optional<order::Created> order;
-        if (cr.kind == checkout::CallResult::ok) {
-          checkout::Saga captured = run.saga;
-          for (const auto& e : events) checkout::apply(captured, checkout::Event{0, e});
-          order = order::created_from(captured, order_id);
-        }
-        record(self, std::move(events), [self] {
-          if (!self->state.saga->saga.order_id.empty()) crash_point(self, "after_order");
-          drive_saga(self);
-        }, std::move(order));
+        record_capture(self, cr);
       });
 }
 

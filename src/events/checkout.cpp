@@ -328,6 +328,17 @@ std::vector<EventBody> after_capture(const Saga& s, const CallResult& r, const s
   return {CaptureFailed{r.detail}, VoidRequested{step_key(s.transaction_id, "void")}};
 }
 
+CallResult resolve_unanswered_capture(const CallResult& unanswered,
+                                      const std::optional<std::string>& provider_state) {
+  if (unanswered.kind != CallResult::unknown || !provider_state) return unanswered;
+  const std::string& st = *provider_state;
+  if (st == "captured" || st == "partially_refunded" || st == "refunded" || st == "refund_pending")
+    return {CallResult::ok, "", "capture confirmed by the payment back-end's state (" + st + ")"};
+  CallResult still = unanswered;
+  still.detail += "; the payment back-end reports the transaction as " + st;
+  return still;
+}
+
 std::vector<EventBody> after_void(const Saga& s, const CallResult& r, std::int64_t at_ms) {
   std::vector<EventBody> events;
   if (r.kind == CallResult::ok)

@@ -243,6 +243,15 @@ std::vector<EventBody> after_capture(const Saga& s, const CallResult& r, const s
 std::vector<EventBody> after_void(const Saga& s, const CallResult& r, std::int64_t at_ms);
 std::vector<EventBody> after_receipt(const Saga& s, const CallResult& r, std::int64_t at_ms);
 
+// A capture that stayed unanswered (the saga asked twice under one key):
+// the payment back-end's own state of the transaction decides what happened.
+// A captured (or since refunded) transaction means the capture went through,
+// so the checkout completes instead of voiding money already taken; any
+// other state, no such transaction, or no answer at all (`provider_state`
+// empty) keeps the outcome unknown, and the saga voids.
+CallResult resolve_unanswered_capture(const CallResult& unanswered,
+                                      const std::optional<std::string>& provider_state);
+
 // The payment stream follows the saga: the payment events that the saga
 // events `events` (about to be applied to `s`) imply. An authorization whose
 // outcome is unknown counts as possibly authorized, so that its void shows.

@@ -432,6 +432,62 @@ TEST_CASE("capture answers 500 once: retried under its key, the checkout complet
   CHECK(p["state"].s() == "captured");
 }
 
+TEST_CASE("capture done but never answered: the back-end's state confirms it, the checkout completes, no void") {
+  FakeShop shop;
+  stock(shop);
+  ServerProcess server(with_env(shop.env()));
+  Api api(server.port());
+  auto cart = ready(api);
+  shop.capture_lost = true;
+  auto req = cart.request("capture-lost");
+  auto r = api.checkout(req);
+  INFO("checkout: " << r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r["status"].s() == "completed");
+  CHECK(r["payment_state"].s() == "captured");
+  CHECK(r["order_id"].s().value_or("").rfind("ord_", 0) == 0);
+  const auto txn = r["transaction_id"].s().value_or("");
+
+  // Every capture request carried one key, so the money moved once; the
+  // state was asked once, and nothing was voided.
+  auto effects = shop.effects("capture");
+  REQUIRE(effects.size() == 1);
+  CHECK(effects[0].txn == txn);
+  CHECK(effects[0].requests >= 2);
+  std::set<std::string> keys;
+  for (const auto& c : shop.requests("/capture")) keys.insert(c.header("Idempotency-Key"));
+  CHECK(keys.size() == 1);
+  CHECK(shop.requests("/state/" + txn, "GET").size() == 1);
+  CHECK(shop.requests("/void").empty());
+  CHECK(api.get_payment(txn)["state"].s() == "captured");
+  CHECK(api.get_order(r["order_id"].s().value_or("x")).status == 200);
+
+  // The same request again: the stored answer, nothing more at the back-end.
+  const auto seen = shop.http().count();
+  auto again = api.checkout(req);
+  CHECK(again.body == r.body);
+  CHECK(shop.http().count() == seen);
+}
+
+TEST_CASE("capture never answered and not captured at the back-end: the authorization is voided") {
+  FakeShop shop;
+  stock(shop);
+  ServerProcess server(with_env(shop.env()));
+  Api api(server.port());
+  auto cart = ready(api);
+  shop.capture_failures = 1000;  // every capture: 500 without effect; /state knows nothing (404)
+  auto r = api.checkout(cart.request("capture-never"));
+  INFO("checkout: " << r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r["status"].s() == "failed");
+  CHECK(r["payment_state"].s() == "voided");
+  const auto txn = r["transaction_id"].s().value_or("");
+  CHECK(shop.effects("capture").empty());
+  CHECK(shop.requests("/state/" + txn, "GET").size() == 1);
+  REQUIRE(shop.effects("void").size() == 1);
+  CHECK(shop.effects("void")[0].txn == txn);
+}
+
 TEST_CASE("capture refused: the checkout fails with payment_state voided, and the back-end saw the void") {
   FakeShop shop;
   stock(shop);

@@ -183,6 +183,10 @@ void FakeShop::payment_op(const std::string& op, const httplib::Request& req, ht
     ++it->second.requests;
     reference = it->second.reference;
   }
+  if (op == "capture" && capture_lost.load()) {
+    set_state(txn, "Captured");
+    return reply(res, 500, R"({"error":"fake capture: done, but the answer is lost"})");
+  }
   if (op == "authorize") {
     if (int d = authorize_delay_ms.load(); d > 0) std::this_thread::sleep_for(std::chrono::milliseconds(d));
     return reply(res, 200, "{\"authorized\":true,\"reference\":" + bb::q(reference) + "}");

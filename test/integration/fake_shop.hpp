@@ -56,6 +56,7 @@ class FakeShop {
   std::atomic<int> pricing_throttles{0};   // the next N price resolutions answer 429, Retry-After: 1
   std::atomic<int> capture_failures{0};    // the next N captures answer 500, without effect
   std::atomic<bool> capture_refuse{false}; // captures answer {"success": false}
+  std::atomic<bool> capture_lost{false};   // captures: the effect, the state "Captured", then a 500
   std::atomic<int> authorize_delay_ms{0};  // authorize: the effect, then this long a wait
   std::atomic<int> receipt_failures{0};    // the next N receipt generations answer 500
 

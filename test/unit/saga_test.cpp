@@ -287,6 +287,36 @@ TEST_CASE("after_capture failure: CaptureFailed + VoidRequested, then the void e
   }
 }
 
+TEST_CASE("resolve_unanswered_capture: the provider's state decides an unanswered capture") {
+  using Opt = std::optional<std::string>;
+  const auto lost = call_unknown("payment back-end timed out");
+  // The capture went through: the checkout goes on to its order.
+  for (std::string st : {"captured", "partially_refunded", "refunded", "refund_pending"}) {
+    CAPTURE(st);
+    auto cr = co::resolve_unanswered_capture(lost, Opt(st));
+    CHECK(cr.kind == co::CallResult::ok);
+    CHECK(cr.detail.find(st) != std::string::npos);
+    Path p;
+    auto events = co::after_capture(p.authorized, cr, "ord_9");
+    REQUIRE(events.size() == 3);
+    CHECK(as<co::OrderCreated>(events[1]).order_id == "ord_9");
+  }
+  // It did not, or nobody knows: still unknown, and the saga voids.
+  for (Opt st : {Opt("authorized"), Opt("voided"), Opt("failed"), Opt()}) {
+    CAPTURE(st.value_or("(no answer)"));
+    auto cr = co::resolve_unanswered_capture(lost, st);
+    CHECK(cr.kind == co::CallResult::unknown);
+    CHECK(cr.detail.rfind("payment back-end timed out", 0) == 0);
+    Path p;
+    CHECK(std::holds_alternative<co::CaptureFailed>(co::after_capture(p.authorized, cr, "ord_9").front()));
+  }
+  CHECK(co::resolve_unanswered_capture(lost, Opt()).detail == "payment back-end timed out");
+  // Only an unanswered capture is reconsidered: answers stand.
+  auto refused = call_refused("", "card expired");
+  CHECK(co::resolve_unanswered_capture(refused, Opt("captured")).kind == co::CallResult::refused);
+  CHECK(co::resolve_unanswered_capture(call_ok("cap_1"), Opt("authorized")).reference == "cap_1");
+}
+
 // ---------------------------------------------------------- after_receipt
 
 TEST_CASE("after_receipt ok: ReceiptIssued + Finished(completed), receipt issued") {
