@@ -482,9 +482,8 @@ void start_checkout(Self* self, PendingCheckout p) {
       [self, p](Result<bool> allowed) mutable {
         if (!allowed) return deliver_and_continue(self, p, allowed.error());
         if (!*allowed) {
-          const auto& loc = p.call.request.location;
-          std::string cc = loc && loc->country_code ? *loc->country_code : "unknown";
-          return write_rejection(self, std::move(p), {"geo: country " + cc + " is not allowed"});
+          auto reason = checkout::geo_rejection(p.call.request.location);
+          return write_rejection(self, std::move(p), {std::move(reason)});
         }
         begin_saga(self, std::move(p));
       });

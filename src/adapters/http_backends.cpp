@@ -413,21 +413,9 @@ class HttpPayment final : public Payment, public StatsSource {
     // Retried only under ctx.idempotency_key (never without one).
     const Call c = post("/authorize", authorize_body(ctx, req), false);
     return run<AuthorizeResult>(ep_, ctx, c, [&](const Answer& a) -> Result<AuthorizeResult> {
-      if (a.status == 402 || a.status == 422) {
-        return AuthorizeResult{false, reference_of(a.body),
-                               reason_of(a.body, "declined by the payment back-end (HTTP " +
-                                                     std::to_string(a.status) + ")")};
-      }
-      if (!is_2xx(a.status)) return unexpected_status(ep_, c, a.status);
-      auto doc = object_of(ep_, c, a);
-      if (!doc) return doc.error();
-      json::ObjectReader r(&*doc, "");
-      auto authorized = r.boolean("authorized");
-      auto reference = r.string("reference", authorized.value_or(false));
-      if (!r.ok()) return invalid(ep_, c, r);
-      if (*authorized) return AuthorizeResult{true, *reference, ""};
-      return AuthorizeResult{false, reference.value_or(""),
-                             reason_of(a.body, "declined by the payment back-end")};
+      auto v = verdict(c, a, a.status == 402 || a.status == 422, "authorized", "declined");
+      if (!v) return v.error();
+      return AuthorizeResult{v->yes, std::move(v->reference), std::move(v->reason)};
     });
   }
 
@@ -476,22 +464,33 @@ class HttpPayment final : public Payment, public StatsSource {
     // Retried only under ctx.idempotency_key (never without one).
     const Call c = post(path, operation_body(ctx, req), false);
     return run<OperationResult>(ep_, ctx, c, [&](const Answer& a) -> Result<OperationResult> {
-      if (a.status >= 400 && a.status < 500 && a.status != 404) {  // 429 never gets here
-        return OperationResult{false, reference_of(a.body),
-                               reason_of(a.body, "refused by the payment back-end (HTTP " +
-                                                     std::to_string(a.status) + ")")};
-      }
-      if (!is_2xx(a.status)) return unexpected_status(ep_, c, a.status);
-      auto doc = object_of(ep_, c, a);
-      if (!doc) return doc.error();
-      json::ObjectReader r(&*doc, "");
-      auto success = r.boolean("success");
-      auto reference = r.string("reference", success.value_or(false));
-      if (!r.ok()) return invalid(ep_, c, r);
-      if (*success) return OperationResult{true, *reference, ""};
-      return OperationResult{false, reference.value_or(""),
-                             reason_of(a.body, "refused by the payment back-end")};
+      // 429 never gets here (retried); 404 stays an unexpected status.
+      auto v = verdict(c, a, a.status >= 400 && a.status < 500 && a.status != 404, "success", "refused");
+      if (!v) return v.error();
+      return OperationResult{v->yes, std::move(v->reference), std::move(v->reason)};
     });
+  }
+
+  // A payment back-end's yes or no: a 2xx {"<flag>": bool, "reference": ...}
+  // (the reference required for a yes), or a refusing HTTP status.
+  struct Verdict {
+    bool yes = false;
+    std::string reference, reason;
+  };
+  Result<Verdict> verdict(const Call& c, const Answer& a, bool refusing_status, const char* flag,
+                          const std::string& no) {
+    if (refusing_status)
+      return Verdict{false, reference_of(a.body),
+                     reason_of(a.body, no + " by the payment back-end (HTTP " + std::to_string(a.status) + ")")};
+    if (!is_2xx(a.status)) return unexpected_status(ep_, c, a.status);
+    auto doc = object_of(ep_, c, a);
+    if (!doc) return doc.error();
+    json::ObjectReader r(&*doc, "");
+    auto yes = r.boolean(flag);
+    auto reference = r.string("reference", yes.value_or(false));
+    if (!r.ok()) return invalid(ep_, c, r);
+    if (*yes) return Verdict{true, *reference, ""};
+    return Verdict{false, reference.value_or(""), reason_of(a.body, no + " by the payment back-end")};
   }
 
   Endpoint ep_;

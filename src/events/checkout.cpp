@@ -152,6 +152,11 @@ std::vector<std::string> policy_violations(const Policy& p, std::int64_t total,
   return out;
 }
 
+std::string geo_rejection(const std::optional<Location>& location) {
+  const std::string cc = location && location->country_code ? *location->country_code : "unknown";
+  return "geo: country " + cc + " is not allowed";
+}
+
 // --------------------------------------------------------------------- saga
 
 std::string_view to_string(Outcome o) {
@@ -331,11 +336,12 @@ std::vector<EventBody> after_capture(const Saga& s, const CallResult& r, const s
 CallResult resolve_unanswered_capture(const CallResult& unanswered,
                                       const std::optional<std::string>& provider_state) {
   if (unanswered.kind != CallResult::unknown || !provider_state) return unanswered;
-  const std::string& st = *provider_state;
-  if (st == "captured" || st == "partially_refunded" || st == "refunded" || st == "refund_pending")
-    return {CallResult::ok, "", "capture confirmed by the payment back-end's state (" + st + ")"};
+  const auto state = payment::state_from(*provider_state);
+  using payment::State;
+  if (state == State::captured || state == State::partially_refunded || state == State::refunded)
+    return {CallResult::ok, "", "capture confirmed by the payment back-end's state (" + *provider_state + ")"};
   CallResult still = unanswered;
-  still.detail += "; the payment back-end reports the transaction as " + st;
+  still.detail += "; the payment back-end reports the transaction as " + *provider_state;
   return still;
 }
 

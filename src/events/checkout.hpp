@@ -79,6 +79,8 @@ struct Policy {
 // Every reason the policy refuses this checkout (empty: allowed).
 std::vector<std::string> policy_violations(const Policy& p, std::int64_t total_minor,
                                            const std::optional<Location>& location);
+// The reason a checkout the geo back-end refused is rejected with.
+std::string geo_rejection(const std::optional<Location>& location);
 
 // ------------------------------------------------------------------- saga
 

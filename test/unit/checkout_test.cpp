@@ -420,6 +420,12 @@ TEST_CASE("check_cart: amount different from the cart total is AMOUNT_MISMATCH")
   }
 }
 
+TEST_CASE("geo_rejection names the request's country, or says it is unknown") {
+  CHECK(co::geo_rejection(co::Location{std::string("ZZ"), {}, {}}) == "geo: country ZZ is not allowed");
+  CHECK(co::geo_rejection(co::Location{}) == "geo: country unknown is not allowed");
+  CHECK(co::geo_rejection(std::nullopt) == "geo: country unknown is not allowed");
+}
+
 // ------------------------------------------------------- policy_violations
 
 TEST_CASE("policy: no policy refuses nothing") {
