@@ -85,11 +85,8 @@ void settle(Self* self, Job job, payment::ProviderOutcome outcome) {
   payment::Payment after = st.payment;
   for (const auto& e : events) payment::apply(after, payment::Event{at, e});
 
-  AnswerReply reply = outcome.success
-                          ? AnswerReply(Answer{200, payment::success_json(outcome.reference)})
-                          : AnswerReply(Error(Code::payment_error, "payment back-end refused the " +
-                                                                       std::string(payment::to_string(op.op)) +
-                                                                       ": " + outcome.error));
+  auto body = payment::outcome_answer(op.op, outcome);
+  AnswerReply reply = body ? AnswerReply(Answer{200, std::move(*body)}) : AnswerReply(body.error());
   store::WriteSet ws;
   ws.appends.push_back({st.stream, st.version, streams::encode_events(events, at)});
   ws.puts.push_back({store::Table::index, streams::pending_payment_key(st.stream.tenant, st.stream.id), "",

@@ -204,6 +204,12 @@ std::string success_json(const std::string& reference) {
   return w.take();
 }
 
+Result<std::string> outcome_answer(Op op, const ProviderOutcome& outcome) {
+  if (outcome.success) return success_json(outcome.reference);
+  return Error(Code::payment_error,
+               "payment back-end refused the " + std::string(to_string(op)) + ": " + outcome.error);
+}
+
 std::string current_reference(const Payment& p, Op op) {
   for (auto it = p.history.rbegin(); it != p.history.rend(); ++it) {
     if ((op == Op::capture && it->type == "captured") || (op == Op::void_ && it->type == "voided"))

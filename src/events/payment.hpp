@@ -157,6 +157,9 @@ std::string fingerprint(const std::string& merchant_id, const std::string& trans
 std::string backend_key(const std::string& transaction_id, Op op, const std::string& client_key);
 // The 200 response of a lifecycle call: {"success": true, "reference": "..."}.
 std::string success_json(const std::string& reference);
+// What the client of a lifecycle call gets for the back-end's outcome of `op`:
+// the success body, or PAYMENT_ERROR (422) naming the operation and the reason.
+Result<std::string> outcome_answer(Op op, const ProviderOutcome& outcome);
 // What an already-done request answers (no back-end call).
 std::string current_reference(const Payment& p, Op op);
 

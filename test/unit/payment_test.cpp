@@ -507,3 +507,13 @@ TEST_CASE("reconciliation_json: mismatches, missing_at_provider, unknown_locally
   CHECK(member(empty, "missing_at_provider").items().empty());
   CHECK(member(empty, "unknown_locally").items().empty());
 }
+
+TEST_CASE("outcome_answer: the success body, or PAYMENT_ERROR naming the operation and the reason") {
+  auto ok = pay::outcome_answer(pay::Op::capture, pay::ProviderOutcome{true, "cap_9", ""});
+  REQUIRE(ok);
+  CHECK(*ok == pay::success_json("cap_9"));
+  auto no = pay::outcome_answer(pay::Op::refund, pay::ProviderOutcome{false, "", "insufficient funds"});
+  REQUIRE_FALSE(no);
+  CHECK(no.error().code == orch::Code::payment_error);
+  CHECK(no.error().message == "payment back-end refused the refund: insufficient funds");
+}
